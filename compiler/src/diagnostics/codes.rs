@@ -1,0 +1,144 @@
+//! The permanent catalogue of findings: one row per code.
+//!
+//! A code and its kebab-case name never change meaning and are never reused;
+//! a retired finding keeps its row. Codes are grouped by the phase that
+//! reports them: `0xxx` syntax, `1xxx` names and values, `2xxx` exposure and
+//! reachability, `3xxx` secrets, `4xxx` host access and container hygiene,
+//! `5xxx` targets. `E` codes are errors and `W` codes warnings.
+//!
+//! Every row has a book page `book/src/errors/CODE.md`, embedded here so
+//! `infrac explain` works from an installed binary.
+
+use serde::Serialize;
+
+/// How bad a finding is. Fixed per code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+macro_rules! catalogue {
+    ($( $variant:ident = $code:literal, $name:literal, $sev:ident, $waive:ident, $summary:literal; )*) => {
+        /// A kind of finding. See the module documentation for the numbering.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $( $variant, )* }
+
+        impl Code {
+            /// Every code, in catalogue order.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+
+            /// The permanent code, e.g. `E2001`.
+            pub fn code(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// The permanent kebab-case name, e.g. `data-exposed`.
+            pub fn name(self) -> &'static str {
+                match self { $( Code::$variant => $name, )* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $( Code::$variant => Severity::$sev, )* }
+            }
+
+            /// Whether `allow NAME "reason"` may silence it.
+            pub fn waiver(self) -> Waivable {
+                match self { $( Code::$variant => Waivable::$waive, )* }
+            }
+
+            /// One line saying what the finding is about.
+            pub fn summary(self) -> &'static str {
+                match self { $( Code::$variant => $summary, )* }
+            }
+
+            /// The book page, as Markdown.
+            pub fn page(self) -> &'static str {
+                match self { $( Code::$variant => include_str!(concat!("../../../book/src/errors/", $code, ".md")), )* }
+            }
+        }
+    };
+}
+
+/// Whether a finding can be waived with `allow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waivable {
+    /// A finding a team may accept with a written reason.
+    Yes,
+    /// Too dangerous to accept: a data store on the internet, a plain-TCP
+    /// engine API, a literal secret, cluster ports open beyond the nodes.
+    Never,
+    /// Not a finding about the infrastructure but about the program text
+    /// (syntax, names, types): it must be fixed, not accepted.
+    NotAFinding,
+}
+
+catalogue! {
+    // 0xxx: syntax
+    SyntaxError          = "E0001", "syntax-error",          Error,   NotAFinding, "the text does not follow the grammar";
+    InvalidEscape        = "E0002", "invalid-escape",        Error,   NotAFinding, "a string contains an escape sequence that does not exist";
+    InvalidNumber        = "E0003", "invalid-number",        Error,   NotAFinding, "a number is out of range";
+    TooDeep              = "E0004", "too-deep",              Error,   NotAFinding, "lists, maps or blocks nested deeper than the compiler allows";
+
+    // 1xxx: names, attributes and values
+    UnknownName          = "E1001", "unknown-name",          Error,   NotAFinding, "a reference to something never declared";
+    DuplicateName        = "E1002", "duplicate-name",        Error,   NotAFinding, "two items of the same kind with one name";
+    WrongKind            = "E1003", "wrong-kind",            Error,   NotAFinding, "a reference to an item of the wrong kind";
+    UnknownAttribute     = "E1004", "unknown-attribute",     Error,   NotAFinding, "an attribute the item does not have";
+    InvalidValue         = "E1005", "invalid-value",         Error,   NotAFinding, "a value of the wrong type or outside its allowed set";
+    MissingAttribute     = "E1006", "missing-attribute",     Error,   NotAFinding, "a required attribute is missing";
+    UnknownModule        = "E1007", "unknown-module",        Error,   NotAFinding, "a `use` of a module that does not exist";
+    UnknownPort          = "E1008", "unknown-port",          Error,   NotAFinding, "a route to a port its target does not declare";
+    DuplicateAttribute   = "E1009", "duplicate-attribute",   Error,   NotAFinding, "an attribute or port set twice in one block";
+    InvalidCidr          = "E1010", "invalid-cidr",          Error,   NotAFinding, "an address range that is not a valid CIDR";
+    UnknownFinding       = "E1011", "unknown-finding",       Error,   NotAFinding, "an `allow` naming a finding that does not exist";
+    CannotWaive          = "E1012", "cannot-waive",          Error,   NotAFinding, "an `allow` for a finding that may never be waived";
+    TemplateCycle        = "E1013", "template-cycle",        Error,   NotAFinding, "templates that extend each other in a cycle";
+    UnusedWaiver         = "W1001", "unused-waiver",         Warning, NotAFinding, "an `allow` that matches no finding";
+
+    // 2xxx: exposure and reachability
+    DataExposed          = "E2001", "data-exposed",          Error,   Never, "a `data` service whose effective exposure is above `internal`";
+    AdminPublic          = "E2002", "admin-public",          Error,   Yes,   "an `admin` service whose effective exposure is `public`";
+    OpenRestriction      = "E2003", "open-restriction",      Error,   Yes,   "`restricted(...)` with an empty list or a range that contains everything";
+    UnreachableDependency= "E2004", "unreachable-dependency",Error,   Yes,   "a dependency that shares no network with its dependent";
+    DependencyCycle      = "E2005", "dependency-cycle",      Error,   Yes,   "services that depend on each other in a cycle";
+    PortConflict         = "E2006", "port-conflict",         Error,   Yes,   "two services publishing the same host port on the same node";
+    EnginePlaintext      = "E2007", "engine-plaintext",      Error,   Never, "a Docker engine API reachable over plain TCP";
+    SshPublic            = "E2008", "ssh-public",            Error,   Yes,   "a node whose SSH is open to everyone";
+    ControlPlaneExposed  = "E2009", "control-plane-exposed", Error,   Never, "cluster control-plane ports reachable beyond the cluster's nodes";
+    RemoteAdminPublic    = "E2010", "remote-admin-public",   Error,   Yes,   "SSH, RDP, VNC, WinRM or telnet published to the world";
+    UnreachableRoute     = "E2011", "unreachable-route",     Error,   Yes,   "a route whose proxy shares no network with its target";
+    BroadRestriction     = "W2001", "broad-restriction",     Warning, Yes,   "`restricted(...)` with a range wider than a /16 (IPv4) or /48 (IPv6)";
+    UnclassifiedPort     = "W2002", "unclassified-port",     Warning, Yes,   "a port of a sensitive kind on an image whose class is unknown";
+    DataTierShared       = "W2003", "data-tier-shared",      Warning, Yes,   "a `data` service on a network shared with a published service that does not use it";
+
+    // 3xxx: secrets
+    PlaintextSecret      = "E3001", "plaintext-secret",      Error,   Never, "a credential written as a literal (env value, URL userinfo, key material)";
+    SecretInEnv          = "W3001", "secret-in-env",         Warning, Yes,   "a credential passed through an environment variable rather than a file";
+    UnusedSecret         = "W3002", "unused-secret",         Warning, Yes,   "a secret that no service uses";
+
+    // 4xxx: host access and container hygiene
+    RuntimeSocket        = "E4001", "runtime-socket",        Error,   Yes,   "a mount of the Docker (or other runtime) socket";
+    Privileged           = "E4002", "privileged",            Error,   Yes,   "a privileged container, host network or host namespaces";
+    DangerousCapability  = "E4003", "dangerous-capability",  Error,   Yes,   "a capability that escapes the container (SYS_ADMIN, ALL, ...)";
+    SensitiveHostMount   = "E4004", "sensitive-host-mount",  Error,   Yes,   "a mount of a host directory that gives control of the host";
+    UnconfinedProfile    = "E4005", "unconfined-profile",    Error,   Yes,   "a seccomp or AppArmor profile switched off";
+    UnpinnedImage        = "W4001", "unpinned-image",        Warning, Yes,   "an image without a tag, or tagged `latest`";
+    NoHealthcheck        = "W4002", "no-healthcheck",        Warning, Yes,   "a long-running service without a health check";
+    NoResourceLimits     = "W4003", "no-resource-limits",    Warning, Yes,   "a service without CPU and memory limits";
+
+    // 5xxx: targets
+    TargetCannotEnforce  = "E5001", "target-cannot-enforce", Error,   NotAFinding, "an exposure level the chosen target cannot enforce";
+    TargetNarrows        = "W5001", "target-narrows",        Warning, NotAFinding, "an exposure the target can only express more narrowly";
+}
+
+impl Code {
+    /// Looks a code up by its code (`E2001`, any case) or its name (`data-exposed`).
+    pub fn find(key: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.code().eq_ignore_ascii_case(key) || c.name() == key)
+    }
+}

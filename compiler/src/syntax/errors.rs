@@ -1,0 +1,183 @@
+//! pest's parse errors, said in words: "expected `=` or a new line, found
+//! `image`" rather than a list of rule names. pest reports only the first
+//! error, at the furthest position any alternative reached.
+
+use pest::error::{ErrorVariant, InputLocation};
+
+use super::{InfParser, Rule};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::span::{FileId, Span};
+
+/// The item keywords, for "did you mean" on a misspelt item.
+const KEYWORDS: &[&str] = &[
+    "use", "let", "provider", "node", "network", "volume", "secret", "service", "template",
+    "class", "port", "route", "allow", "local", "internal", "public", "restricted", "readonly",
+    "true", "false", "tcp", "udp", "as",
+];
+
+fn rule_words(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::kw_use
+        | Rule::kw_let
+        | Rule::kw_provider
+        | Rule::kw_node
+        | Rule::kw_network
+        | Rule::kw_volume
+        | Rule::kw_secret
+        | Rule::kw_service
+        | Rule::kw_template
+        | Rule::kw_class
+        | Rule::use_item
+        | Rule::let_item
+        | Rule::provider_item
+        | Rule::node_item
+        | Rule::network_item
+        | Rule::volume_item
+        | Rule::secret_item
+        | Rule::service_item
+        | Rule::template_item
+        | Rule::class_item => "an item (`service`, `network`, `node`, `volume`, `secret`, `let`, `use`, ...)",
+        Rule::kw_port | Rule::port_stmt => "`port`",
+        Rule::kw_route | Rule::route_stmt => "`route`",
+        Rule::kw_allow | Rule::allow_stmt => "`allow`",
+        Rule::attribute => "an attribute (`name = value`)",
+        Rule::name => "a name",
+        Rule::module_path => "a module path such as `std/postgres`",
+        Rule::string | Rule::string_inner => "a string",
+        Rule::integer | Rule::port_spec => "a number",
+        Rule::decimal => "a number",
+        Rule::boolean => "`true` or `false`",
+        Rule::level
+        | Rule::level_local
+        | Rule::level_internal
+        | Rule::level_public
+        | Rule::kw_restricted => "an exposure level (`local`, `internal`, `restricted(...)` or `public`)",
+        Rule::level_restricted => "`restricted(...)`",
+        Rule::protocol => "`tcp` or `udp`",
+        Rule::kw_as => "`as`",
+        Rule::block => "`{`",
+        Rule::extends => "`:`",
+        Rule::value | Rule::call | Rule::list | Rule::map => "a value",
+        Rule::entry => "a map entry (`key = value`)",
+        Rule::mount_tail => "`->`",
+        Rule::mount_flag => "`readonly`",
+        Rule::route_target => "a target `service:port`",
+        Rule::EOI => "the end of the file",
+        _ => return None,
+    })
+}
+
+fn token_words(token: &str) -> String {
+    match token {
+        "\n" | "\r\n" | "\r" => "a new line".to_string(),
+        t => format!("`{t}`"),
+    }
+}
+
+/// What stands at `pos`: a word, a symbol, a new line or the end.
+fn found_at(text: &str, pos: usize) -> String {
+    let rest = &text[pos.min(text.len())..];
+    let Some(c) = rest.chars().next() else {
+        return "the end of the file".to_string();
+    };
+    if c == '\n' || c == '\r' {
+        return "a new line".to_string();
+    }
+    if c.is_ascii_alphanumeric() || c == '_' {
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .take(40)
+            .collect();
+        return format!("`{word}`");
+    }
+    if c == '"' {
+        return "a string".to_string();
+    }
+    format!("`{c}`")
+}
+
+fn word_at(text: &str, pos: usize) -> Option<&str> {
+    let rest = text.get(pos..)?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+fn join_alternatives(words: &[String]) -> String {
+    match words {
+        [] => "something else".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Converts pest's error into an `E0001 syntax-error` diagnostic.
+pub(super) fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Diagnostic {
+    let pos = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: Vec<String> = Vec::new();
+    let mut push = |w: String| {
+        if !expected.contains(&w) {
+            expected.push(w);
+        }
+    };
+    if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
+        for rule in positives {
+            if let Some(w) = rule_words(*rule) {
+                push(w.to_string());
+            }
+        }
+    }
+    // The literal tokens (`=`, `}`, ...) are only known with pest's error
+    // detail on; it costs time, so it is switched on only once a parse failed.
+    pest::set_error_detail(true);
+    if let Err(detailed) = <InfParser as pest::Parser<Rule>>::parse(Rule::file, text) {
+        if let Some(attempts) = detailed.parse_attempts() {
+            if attempts.max_position == pos {
+                for token in attempts.expected_tokens() {
+                    // pest does not export its token type; its Display is the
+                    // literal for plain tokens. Keywords are already said by
+                    // their rule; character ranges and built-ins say nothing.
+                    let token = token.to_string();
+                    let is_symbol = !token.is_empty()
+                        && token != "BUILTIN_RULE"
+                        && !token.contains("..")
+                        && !token.chars().any(|c| c.is_ascii_alphanumeric());
+                    if is_symbol {
+                        push(token_words(&token));
+                    }
+                }
+            }
+        }
+    }
+    let found = found_at(text, pos);
+    let span_end = pos + word_at(text, pos).map_or(usize::from(pos < text.len()), str::len);
+    let span = Span::new(file, pos, span_end.min(text.len()));
+    let expected_text = join_alternatives(&expected);
+    let mut d = Diagnostic::new(
+        Code::SyntaxError,
+        span,
+        format!("expected {expected_text}, found {found}"),
+    )
+    .label(format!("expected {expected_text}"));
+    if let Some(word) = word_at(text, pos) {
+        let best = KEYWORDS
+            .iter()
+            .map(|k| (strsim::jaro_winkler(word, k), *k))
+            .filter(|(score, k)| *score > 0.85 && *k != word)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, keyword)) = best {
+            d = d.help(format!("did you mean `{keyword}`?"));
+        }
+    }
+    if d.help.is_none() {
+        d = d.help(
+            "see the language reference (`infrac explain E0001`) for the form of each item",
+        );
+    }
+    d
+}
