@@ -178,7 +178,10 @@ pub enum ValueKind {
     Name(String),
     List(Vec<Value>),
     Map(Vec<Entry>),
-    Call { func: Ident, args: Vec<Value> },
+    Call {
+        func: Ident,
+        args: Vec<Value>,
+    },
     Mount {
         source: Box<Value>,
         target: Box<Value>,

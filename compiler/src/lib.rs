@@ -13,7 +13,14 @@
 //! the environment.
 
 pub mod ast;
+pub mod check;
+pub mod cli;
 pub mod diagnostics;
+pub mod graph;
+pub mod ir;
 pub mod source;
 pub mod span;
+pub mod stdlib;
 pub mod syntax;
+#[doc(hidden)]
+pub mod workload;

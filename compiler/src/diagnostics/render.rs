@@ -32,13 +32,18 @@ impl MaskedSources {
             .map(|(id, file)| {
                 let mut bytes = file.text.clone().into_bytes();
                 for span in redactions.iter().filter(|s| s.file == id) {
-                    for b in bytes.iter_mut().take(span.end as usize).skip(span.start as usize) {
+                    for b in bytes
+                        .iter_mut()
+                        .take(span.end as usize)
+                        .skip(span.start as usize)
+                    {
                         // Overwrite whole UTF-8 sequences: every byte becomes
                         // an ASCII `*`, which keeps the text valid UTF-8.
                         *b = b'*';
                     }
                 }
-                let text = String::from_utf8(bytes).expect("only ASCII was written over whole characters");
+                let text =
+                    String::from_utf8(bytes).expect("only ASCII was written over whole characters");
                 NamedSource::new(file.name.clone(), text).with_language("inf")
             })
             .collect();
@@ -90,7 +95,9 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
@@ -129,7 +136,11 @@ fn report<'a>(d: &'a Diagnostic, sources: &Sources, masked: &'a MaskedSources) -
                 source_span(l.span),
             ));
         } else {
-            notes.push(format!("note: {} ({})", l.message, location(sources, l.span)));
+            notes.push(format!(
+                "note: {} ({})",
+                l.message,
+                location(sources, l.span)
+            ));
         }
     }
     notes.extend(d.notes.iter().map(|n| format!("note: {n}")));

@@ -10,9 +10,29 @@ use crate::span::{FileId, Span};
 
 /// The item keywords, for "did you mean" on a misspelt item.
 const KEYWORDS: &[&str] = &[
-    "use", "let", "provider", "node", "network", "volume", "secret", "service", "template",
-    "class", "port", "route", "allow", "local", "internal", "public", "restricted", "readonly",
-    "true", "false", "tcp", "udp", "as",
+    "use",
+    "let",
+    "provider",
+    "node",
+    "network",
+    "volume",
+    "secret",
+    "service",
+    "template",
+    "class",
+    "port",
+    "route",
+    "allow",
+    "local",
+    "internal",
+    "public",
+    "restricted",
+    "readonly",
+    "true",
+    "false",
+    "tcp",
+    "udp",
+    "as",
 ];
 
 fn rule_words(rule: Rule) -> Option<&'static str> {
@@ -36,7 +56,9 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         | Rule::secret_item
         | Rule::service_item
         | Rule::template_item
-        | Rule::class_item => "an item (`service`, `network`, `node`, `volume`, `secret`, `let`, `use`, ...)",
+        | Rule::class_item => {
+            "an item (`service`, `network`, `node`, `volume`, `secret`, `let`, `use`, ...)"
+        }
         Rule::kw_port | Rule::port_stmt => "`port`",
         Rule::kw_route | Rule::route_stmt => "`route`",
         Rule::kw_allow | Rule::allow_stmt => "`allow`",
@@ -51,7 +73,9 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         | Rule::level_local
         | Rule::level_internal
         | Rule::level_public
-        | Rule::kw_restricted => "an exposure level (`local`, `internal`, `restricted(...)` or `public`)",
+        | Rule::kw_restricted => {
+            "an exposure level (`local`, `internal`, `restricted(...)` or `public`)"
+        }
         Rule::level_restricted => "`restricted(...)`",
         Rule::protocol => "`tcp` or `udp`",
         Rule::kw_as => "`as`",
@@ -114,7 +138,11 @@ fn join_alternatives(words: &[String]) -> String {
 }
 
 /// Converts pest's error into an `E0001 syntax-error` diagnostic.
-pub(super) fn syntax_error(file: FileId, text: &str, error: pest::error::Error<Rule>) -> Diagnostic {
+pub(super) fn syntax_error(
+    file: FileId,
+    text: &str,
+    error: pest::error::Error<Rule>,
+) -> Diagnostic {
     let pos = match error.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
@@ -143,8 +171,10 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: pest::error::Error<R
                     // literal for plain tokens. Keywords are already said by
                     // their rule; character ranges and built-ins say nothing.
                     let token = token.to_string();
-                    let is_symbol = !token.is_empty()
+                    let is_symbol = !token.trim().is_empty()
                         && token != "BUILTIN_RULE"
+                        && token != "/*"
+                        && token != "//"
                         && !token.contains("..")
                         && !token.chars().any(|c| c.is_ascii_alphanumeric());
                     if is_symbol {
@@ -153,6 +183,12 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: pest::error::Error<R
                 }
             }
         }
+    }
+    // At the start of an item, "the end of the file" and "a new line" are
+    // noise: what the reader needs is the list of items.
+    let item_words = rule_words(Rule::kw_service).expect("items have words");
+    if expected.iter().any(|w| w == item_words) {
+        expected.retain(|w| w != "the end of the file" && w != "a new line");
     }
     let found = found_at(text, pos);
     let span_end = pos + word_at(text, pos).map_or(usize::from(pos < text.len()), str::len);
@@ -163,7 +199,7 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: pest::error::Error<R
         span,
         format!("expected {expected_text}, found {found}"),
     )
-    .label(format!("expected {expected_text}"));
+    .label(format!("unexpected {found}"));
     if let Some(word) = word_at(text, pos) {
         let best = KEYWORDS
             .iter()
@@ -175,9 +211,7 @@ pub(super) fn syntax_error(file: FileId, text: &str, error: pest::error::Error<R
         }
     }
     if d.help.is_none() {
-        d = d.help(
-            "see the language reference (`infrac explain E0001`) for the form of each item",
-        );
+        d = d.help("see the language reference (`infrac explain E0001`) for the form of each item");
     }
     d
 }

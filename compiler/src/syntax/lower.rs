@@ -231,7 +231,10 @@ impl Lowerer {
             match escaped {
                 Some(ch) => out.push(ch),
                 None => {
-                    let end = chars.peek().map_or(raw.len(), |(k, _)| *k).max(j + e.len_utf8());
+                    let end = chars
+                        .peek()
+                        .map_or(raw.len(), |(k, _)| *k)
+                        .max(j + e.len_utf8());
                     self.diagnostics.push(
                         Diagnostic::new(
                             Code::InvalidEscape,

@@ -22,7 +22,9 @@ pub(super) struct InfParser;
 pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
     match InfParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
-            let root = pairs.next().expect("the `file` rule always yields one pair");
+            let root = pairs
+                .next()
+                .expect("the `file` rule always yields one pair");
             lower::file(file, root)
         }
         Err(error) => {

@@ -1,0 +1,250 @@
+//! Elaboration of the items other than services: provider, nodes, networks,
+//! volumes and secrets, and the driver that assigns every item its id.
+//! Ids follow name order, so the model (and every output) is deterministic.
+
+use super::Ctx;
+use crate::ast::{Decl, DeclKind, Stmt, ValueKind};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::*;
+
+pub(super) const NODE_ATTRS: &[&str] = &["role", "ssh", "engine", "labels"];
+pub(super) const NETWORK_ATTRS: &[&str] = &["internal", "encrypted", "external", "driver"];
+pub(super) const VOLUME_ATTRS: &[&str] = &["external", "driver"];
+pub(super) const SECRET_ATTRS: &[&str] = &["from"];
+pub(super) const PROVIDER_ATTRS: &[&str] = &["region", "vpc_id"];
+
+/// The name of the network of services that name none.
+pub const DEFAULT_NETWORK: &str = "default";
+
+impl<'a> Ctx<'a> {
+    fn sorted(&self, kind: DeclKind) -> Vec<&'a Decl> {
+        let mut decls: Vec<&'a Decl> = self.tables.decls(kind).collect();
+        decls.sort_by(|a, b| a.name.node.cmp(&b.name.node));
+        decls
+    }
+
+    /// Index of a declaration among its kind, in name order.
+    pub(super) fn id_of(&self, kind: DeclKind, name: &str) -> Option<u32> {
+        let mut names: Vec<&str> = self.tables.names(kind).collect();
+        names.sort_unstable();
+        names.binary_search(&name).ok().map(|i| i as u32)
+    }
+
+    fn check_statements(&mut self, decl: &'a Decl) {
+        for stmt in &decl.body {
+            self.not_here(stmt, decl.kind);
+            if let Stmt::Allow(allow) = stmt {
+                self.waivers.push(super::waivers::Allow {
+                    decl_span: decl.span,
+                    allow,
+                });
+            }
+        }
+    }
+
+    pub(super) fn elaborate(&mut self) -> Model {
+        let mut model = Model::default();
+        let providers = self.sorted(DeclKind::Provider);
+        for decl in &providers {
+            model.provider = self.provider(decl);
+        }
+        for decl in self.sorted(DeclKind::Node) {
+            model.nodes.push(self.node(decl));
+        }
+        for decl in self.sorted(DeclKind::Network) {
+            model.networks.push(self.network(decl));
+        }
+        for decl in self.sorted(DeclKind::Volume) {
+            model.volumes.push(self.volume(decl));
+        }
+        for decl in self.sorted(DeclKind::Secret) {
+            if let Some(secret) = self.secret(decl) {
+                model.secrets.push(secret);
+            }
+        }
+        self.services(&mut model);
+        model
+    }
+
+    fn provider(&mut self, decl: &'a Decl) -> Option<Provider> {
+        self.check_statements(decl);
+        if decl.name.node != "aws" {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    decl.name.span,
+                    format!("there is no provider `{}`", decl.name.node),
+                )
+                .label("unknown provider")
+                .help("the providers are: aws"),
+            );
+            return None;
+        }
+        let attrs = self.attributes(decl, PROVIDER_ATTRS);
+        let region = attrs
+            .get("region")
+            .and_then(|a| self.string(&a.value, "`region`"));
+        let vpc_id = attrs
+            .get("vpc_id")
+            .and_then(|a| self.string(&a.value, "`vpc_id`"));
+        Some(Provider {
+            name: decl.name.node.clone(),
+            region,
+            vpc_id,
+            span: decl.span,
+        })
+    }
+
+    fn node(&mut self, decl: &'a Decl) -> Node {
+        self.check_statements(decl);
+        let attrs = self.attributes(decl, NODE_ATTRS);
+        let role = match attrs.get("role") {
+            Some(a) => match self.word(&a.value, "`role`", &["manager", "worker"]) {
+                Some("manager") => Role::Manager,
+                _ => Role::Worker,
+            },
+            None => Role::Worker,
+        };
+        let ssh = match attrs.get("ssh") {
+            None => Ssh::None,
+            Some(a) => self.ssh(&a.value),
+        };
+        let engine = match attrs.get("engine") {
+            None => Engine::Local,
+            Some(a) => match self.word(&a.value, "`engine`", &["local", "ssh", "tls", "tcp"]) {
+                Some("ssh") => Engine::Ssh,
+                Some("tls") => Engine::Tls,
+                Some("tcp") => Engine::Tcp,
+                _ => Engine::Local,
+            },
+        };
+        let labels = attrs
+            .get("labels")
+            .and_then(|a| self.string_map(&a.value, "`labels`"))
+            .unwrap_or_default();
+        let span_of = |key: &str| attrs.get(key).map_or(decl.name.span, |a| a.value.span);
+        Node {
+            name: decl.name.node.clone(),
+            role,
+            ssh,
+            engine,
+            labels,
+            span: decl.span,
+            ssh_span: span_of("ssh"),
+            engine_span: span_of("engine"),
+        }
+    }
+
+    fn ssh(&mut self, value: &crate::ast::Value) -> Ssh {
+        let v = self.deref(value);
+        match &v.kind {
+            ValueKind::Call { func, args } if func.node == "restricted" && args.len() == 1 => {
+                Ssh::Restricted(self.cidrs(&args[0], "`restricted`").unwrap_or_default())
+            }
+            _ => match self.word(value, "`ssh`", &["none", "public"]) {
+                Some("public") => Ssh::Public,
+                _ => Ssh::None,
+            },
+        }
+    }
+
+    fn network(&mut self, decl: &'a Decl) -> Network {
+        self.check_statements(decl);
+        let attrs = self.attributes(decl, NETWORK_ATTRS);
+        let flag = |ctx: &mut Self, key: &str| {
+            attrs
+                .get(key)
+                .and_then(|a| ctx.boolean(&a.value, &format!("`{key}`")))
+                .unwrap_or(false)
+        };
+        let internal = flag(self, "internal");
+        let encrypted = flag(self, "encrypted");
+        let external = flag(self, "external");
+        let driver = attrs
+            .get("driver")
+            .and_then(|a| self.string(&a.value, "`driver`"));
+        Network {
+            name: decl.name.node.clone(),
+            internal,
+            encrypted,
+            external,
+            driver,
+            declared: true,
+            span: decl.span,
+        }
+    }
+
+    fn volume(&mut self, decl: &'a Decl) -> Volume {
+        self.check_statements(decl);
+        let attrs = self.attributes(decl, VOLUME_ATTRS);
+        let external = attrs
+            .get("external")
+            .and_then(|a| self.boolean(&a.value, "`external`"))
+            .unwrap_or(false);
+        let driver = attrs
+            .get("driver")
+            .and_then(|a| self.string(&a.value, "`driver`"));
+        Volume {
+            name: decl.name.node.clone(),
+            external,
+            driver,
+            span: decl.span,
+        }
+    }
+
+    fn secret(&mut self, decl: &'a Decl) -> Option<Secret> {
+        self.check_statements(decl);
+        let attrs = self.attributes(decl, SECRET_ATTRS);
+        let Some(from) = attrs.get("from") else {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::MissingAttribute,
+                    decl.name.span,
+                    format!("secret `{}` does not say where its value comes from", decl.name.node),
+                )
+                .label("no `from`")
+                .help("add `from = env(\"VAR\")`, `from = file(\"/path/outside/the/repo\")` or `from = external(\"name\")`"),
+            );
+            return None;
+        };
+        let source = self.secret_source(&from.value)?;
+        Some(Secret {
+            name: decl.name.node.clone(),
+            source,
+            span: decl.span,
+        })
+    }
+
+    fn secret_source(&mut self, value: &crate::ast::Value) -> Option<SecretSource> {
+        const FORMS: &str = "`env(\"VAR\")`, `file(\"path\")` or `external(\"name\")`";
+        if let ValueKind::Call { func, args } = &value.kind {
+            if let [arg] = args.as_slice() {
+                let make = match func.node.as_str() {
+                    "env" => Some(SecretSource::Env as fn(String) -> SecretSource),
+                    "file" => Some(SecretSource::File as fn(String) -> SecretSource),
+                    "external" => Some(SecretSource::External as fn(String) -> SecretSource),
+                    _ => None,
+                };
+                if let Some(make) = make {
+                    return self.string(arg, &format!("`{}(...)`", func.node)).map(make);
+                }
+            }
+        }
+        if let ValueKind::Str(_) = &value.kind {
+            // A literal here would be the secret itself, written into the repo.
+            self.redactions.push(value.span);
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::PlaintextSecret,
+                    value.span,
+                    "a secret's value is written into the program",
+                )
+                .label("the value of a secret, in plain text")
+                .help(format!("take it from outside the repository: {FORMS}; then rotate it, it is in your history")),
+            );
+            return None;
+        }
+        self.type_error(value, "`from`", FORMS);
+        None
+    }
+}

@@ -1,0 +1,268 @@
+//! The checker: from a parsed file to a checked [`Model`], or to the
+//! findings that say why there is none.
+//!
+//! Phases, in order: load the stdlib modules the file `use`s and the
+//! catalogue; build the symbol tables ([`names`]); elaborate every item into
+//! the IR ([`items`], [`services`]); then, if names and values were sound,
+//! build the graph and compute effective exposure ([`exposure`]) and run the
+//! rules ([`rules`]); finally apply `allow` waivers ([`waivers`]).
+
+mod catalogue;
+mod exposure;
+mod items;
+mod names;
+mod rules;
+mod services;
+mod values;
+mod waivers;
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+
+pub use catalogue::{repository_path, Catalogue};
+pub(crate) use names::closest as closest_finding;
+
+use crate::ast::{self, Attribute, Decl, DeclKind, Item, Stmt, Value};
+use crate::diagnostics::{self, Code, Diagnostic};
+use crate::ir::Model;
+use crate::source::Sources;
+use crate::span::{FileId, Span};
+use crate::{stdlib, syntax};
+
+/// What checking one file produced.
+#[derive(Debug)]
+pub struct Checked {
+    /// The model, when there were no errors (warnings allowed).
+    pub model: Option<Model>,
+    /// Every finding, sorted and de-duplicated.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Spans of secret values: renderers mask them in source snippets.
+    pub redactions: Vec<Span>,
+}
+
+impl Checked {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Checks the file `file` of `sources`, adding the stdlib modules it uses to
+/// `sources` so diagnostics can point into them.
+pub fn check(sources: &mut Sources, file: FileId) -> Checked {
+    let text = sources.get(file).text.clone();
+    let (ast, mut diagnostics) = syntax::parse(file, &text);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        diagnostics::sort_and_dedup(&mut diagnostics);
+        return Checked {
+            model: None,
+            diagnostics,
+            redactions: Vec::new(),
+        };
+    }
+    let (modules, mut module_diagnostics) = load_modules(sources, &ast);
+    diagnostics.append(&mut module_diagnostics);
+    let mut checked = check_parsed(&ast, &modules);
+    checked.diagnostics.append(&mut diagnostics);
+    if checked.has_errors() {
+        checked.model = None;
+    }
+    diagnostics::sort_and_dedup(&mut checked.diagnostics);
+    checked
+}
+
+/// Parses the catalogue and every `use std/NAME` module of `ast`.
+fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut wanted: Vec<&str> = vec![stdlib::CATALOGUE];
+    for item in &ast.items {
+        let Item::Use { path, .. } = item else {
+            continue;
+        };
+        let name = path.node.strip_prefix("std/").filter(|n| !n.contains('/'));
+        match name.filter(|n| stdlib::module(n).is_some() && *n != stdlib::CATALOGUE) {
+            Some(n) => {
+                if !wanted.contains(&n) {
+                    wanted.push(n)
+                }
+            }
+            None => {
+                let asked = name.unwrap_or(&path.node);
+                let mut d = Diagnostic::new(
+                    Code::UnknownModule,
+                    path.span,
+                    format!("there is no module `{}`", path.node),
+                )
+                .label("not in the standard library");
+                d = match names::closest(asked, stdlib::template_names()) {
+                    Some(s) => d.help(format!("did you mean `use std/{s}`?")),
+                    None => d.help(format!(
+                        "the standard library has: {}",
+                        stdlib::template_names().collect::<Vec<_>>().join(", ")
+                    )),
+                };
+                diagnostics.push(d);
+            }
+        }
+    }
+    let mut modules = Vec::new();
+    for name in wanted {
+        // Only the catalogue can be missing here, and only while the stdlib
+        // is being written; the stdlib registry test keeps it present.
+        let Some(source) = stdlib::module(name) else {
+            continue;
+        };
+        let id = sources.add(stdlib::display_name(name), source);
+        let (module, mut errs) = syntax::parse(id, source);
+        diagnostics.append(&mut errs);
+        modules.push(module);
+    }
+    (modules, diagnostics)
+}
+
+/// Checks an already parsed file against already parsed stdlib modules.
+pub fn check_parsed(ast: &ast::File, modules: &[ast::File]) -> Checked {
+    let mut ctx = Ctx::default();
+    for module in modules {
+        ctx.collect(module, true);
+    }
+    ctx.collect(ast, false);
+    ctx.load_catalogue();
+    let model = ctx.elaborate();
+    let sound = !ctx.diagnostics.iter().any(Diagnostic::is_error);
+    if sound {
+        let graph = crate::graph::Graph::build(&model);
+        let effective = exposure::compute(&model);
+        let model = exposure::apply(model, &effective);
+        rules::run(&mut ctx, &model, &graph, &effective);
+        ctx.apply_waivers();
+        return ctx.finish(Some(model));
+    }
+    ctx.finish(None)
+}
+
+/// Everything the checker's phases share.
+#[derive(Default)]
+pub(crate) struct Ctx<'a> {
+    pub(crate) diagnostics: Vec<Diagnostic>,
+    pub(crate) redactions: Vec<Span>,
+    tables: names::Tables<'a>,
+    lets: HashMap<&'a str, &'a Value>,
+    all_class_decls: Vec<&'a Decl>,
+    catalogue: Catalogue,
+    /// `allow` statements with the span of the block they stand in.
+    waivers: Vec<waivers::Allow<'a>>,
+}
+
+impl<'a> Ctx<'a> {
+    fn collect(&mut self, file: &'a ast::File, stdlib: bool) {
+        for item in &file.items {
+            match item {
+                Item::Use { .. } => {}
+                Item::Let { name, value, .. } => {
+                    if let Some(first) = self.tables.lets.get(name.node.as_str()) {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::DuplicateName,
+                                name.span,
+                                format!("`let {}` is declared twice", name.node),
+                            )
+                            .label("declared again here")
+                            .secondary(*first, "first declared here")
+                            .help("rename one of them"),
+                        );
+                    } else {
+                        self.tables.lets.insert(name.node.as_str(), name.span);
+                        self.lets.insert(name.node.as_str(), value);
+                    }
+                }
+                Item::Decl(decl) => {
+                    if decl.kind == DeclKind::Class {
+                        self.all_class_decls.push(decl);
+                    } else if !(stdlib && decl.kind != DeclKind::Template) {
+                        self.declare(decl);
+                    }
+                }
+            }
+        }
+    }
+
+    fn finish(mut self, model: Option<Model>) -> Checked {
+        diagnostics::sort_and_dedup(&mut self.diagnostics);
+        self.redactions.sort();
+        self.redactions.dedup();
+        Checked {
+            model,
+            diagnostics: self.diagnostics,
+            redactions: self.redactions,
+        }
+    }
+
+    /// The attributes of one block, by key, checked against the keys the
+    /// item takes; `port`, `route` and `allow` statements are skipped (the
+    /// caller reads them).
+    pub(super) fn attributes(
+        &mut self,
+        decl: &'a Decl,
+        allowed: &[&str],
+    ) -> IndexMap<&'a str, &'a Attribute> {
+        let mut out: IndexMap<&'a str, &'a Attribute> = IndexMap::new();
+        for stmt in &decl.body {
+            let Stmt::Attribute(attr) = stmt else {
+                continue;
+            };
+            let key = attr.key.node.as_str();
+            if !allowed.contains(&key) {
+                let mut d = Diagnostic::new(
+                    Code::UnknownAttribute,
+                    attr.key.span,
+                    format!("`{}` has no attribute `{key}`", decl.kind.keyword()),
+                )
+                .label("unknown attribute");
+                d = match names::closest(key, allowed.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!(
+                        "a {} takes: {}",
+                        decl.kind.keyword(),
+                        allowed.join(", ")
+                    )),
+                };
+                self.diagnostics.push(d);
+                continue;
+            }
+            if let Some(first) = out.get(key) {
+                let first_span = first.key.span;
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::DuplicateAttribute,
+                        attr.key.span,
+                        format!("`{key}` is set twice"),
+                    )
+                    .label("set again here")
+                    .secondary(first_span, "first set here")
+                    .help("keep one of them"),
+                );
+                continue;
+            }
+            out.insert(key, attr);
+        }
+        out
+    }
+
+    /// Reports a `port` or `route` statement in a block that has none.
+    pub(super) fn not_here(&mut self, stmt: &Stmt, kind: DeclKind) {
+        let word = match stmt {
+            Stmt::Port(_) => "port",
+            Stmt::Route(_) => "route",
+            Stmt::Allow(_) | Stmt::Attribute(_) => return,
+        };
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::UnknownAttribute,
+                stmt.span(),
+                format!("a {} cannot have a `{word}`", kind.keyword()),
+            )
+            .label(format!("`{word}` is only allowed in a service or template")),
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! Reachability findings: dependencies and routes across networks that do
+//! not meet, dependency cycles, host-port conflicts, and data stores that
+//! share a network with a published service that has no business there.
+
+use std::collections::BTreeMap;
+
+use crate::check::Ctx;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::graph::Graph;
+use crate::ir::{Class, Exposure, Model, NetworkId, Service, ServiceId};
+
+fn shares_network(a: &Service, b: &Service) -> bool {
+    a.host_network || b.host_network || a.networks.iter().any(|n| b.networks.contains(n))
+}
+
+fn network_names(model: &Model, ids: &[NetworkId]) -> String {
+    let names: Vec<String> = ids
+        .iter()
+        .map(|n| format!("`{}`", model.network(*n).name))
+        .collect();
+    names.join(", ")
+}
+
+pub(super) fn dependencies(ctx: &mut Ctx<'_>, model: &Model) {
+    for s in &model.services {
+        for (dep, span) in &s.depends {
+            let d = model.service(*dep);
+            if !shares_network(s, d) {
+                ctx.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnreachableDependency,
+                        *span,
+                        format!(
+                            "`{}` depends on `{}`, but they share no network",
+                            s.name, d.name
+                        ),
+                    )
+                    .label(format!("`{}` cannot reach `{}`", s.name, d.name))
+                    .secondary(
+                        s.attr_span("networks"),
+                        format!("`{}` is on {}", s.name, network_names(model, &s.networks)),
+                    )
+                    .secondary(
+                        d.attr_span("networks"),
+                        format!("`{}` is on {}", d.name, network_names(model, &d.networks)),
+                    )
+                    .help(format!(
+                        "put both on one network: add a network of `{}` to `{}`'s `networks`",
+                        d.name, s.name
+                    )),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn routes(ctx: &mut Ctx<'_>, model: &Model) {
+    for s in &model.services {
+        for r in &s.routes {
+            let t = model.service(r.target);
+            if !shares_network(s, t) {
+                ctx.diagnostics.push(
+                    Diagnostic::new(
+                        Code::UnreachableRoute,
+                        r.span,
+                        format!(
+                            "`{}` routes to `{}`, but they share no network",
+                            s.name, t.name
+                        ),
+                    )
+                    .label("the proxy cannot reach this target")
+                    .secondary(
+                        t.attr_span("networks"),
+                        format!("`{}` is on {}", t.name, network_names(model, &t.networks)),
+                    )
+                    .help(format!(
+                        "put `{}` on one of `{}`'s networks",
+                        s.name, t.name
+                    )),
+                );
+            }
+        }
+    }
+}
+
+pub(super) fn cycles(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph) {
+    for cycle in graph.dependency_cycles() {
+        let members: Vec<&Service> = cycle.iter().map(|id| model.service(*id)).collect();
+        let first = members[0];
+        // Point at the first member's edge into the cycle.
+        let Some((_, span)) = first.depends.iter().find(|(d, _)| cycle.contains(d)) else {
+            continue;
+        };
+        let names: Vec<String> = members.iter().map(|s| format!("`{}`", s.name)).collect();
+        let mut d = Diagnostic::new(
+            Code::DependencyCycle,
+            *span,
+            format!(
+                "services depend on each other in a cycle: {}",
+                names.join(" → ")
+            ),
+        )
+        .label("this dependency closes a cycle")
+        .help("no service in a cycle can start first: remove one of these dependencies");
+        for s in &members[1..] {
+            if let Some((_, sp)) = s.depends.iter().find(|(d, _)| cycle.contains(d)) {
+                d = d.secondary(*sp, format!("`{}` depends on it here", s.name));
+            }
+        }
+        ctx.diagnostics.push(d);
+    }
+}
+
+pub(super) fn port_conflicts(ctx: &mut Ctx<'_>, model: &Model) {
+    // (host port, protocol) → publishers in name order.
+    let mut published: BTreeMap<(u16, &str), Vec<(ServiceId, usize)>> = BTreeMap::new();
+    for (i, s) in model.services.iter().enumerate() {
+        for (p, port) in s.ports.iter().enumerate() {
+            if port.declared.is_published() {
+                published
+                    .entry((port.host, port.protocol.as_str()))
+                    .or_default()
+                    .push((ServiceId(i as u32), p));
+            }
+        }
+    }
+    for ((host, proto), users) in published {
+        for (k, (b, bp)) in users.iter().enumerate() {
+            let sb = model.service(*b);
+            let clash = users[..k].iter().find(|(a, _)| {
+                let sa = model.service(*a);
+                // Pinned to two different nodes, two hosts: no clash.
+                !(sa.on.is_some() && sb.on.is_some() && sa.on != sb.on)
+            });
+            if let Some((a, ap)) = clash {
+                let sa = model.service(*a);
+                ctx.diagnostics.push(
+                    Diagnostic::new(
+                        Code::PortConflict,
+                        sb.ports[*bp].span,
+                        format!("host port {host}/{proto} is published by both `{}` and `{}`", sa.name, sb.name),
+                    )
+                    .label("published again here")
+                    .secondary(sa.ports[*ap].span, "first published here")
+                    .help("publish one of them on another host port (`as PORT`), or pin them to different nodes with `on`"),
+                );
+            }
+        }
+    }
+}
+
+/// A data service on a network shared with a published service that
+/// neither depends on it nor routes to it: one compromised edge service
+/// away from the database (three-tier separation).
+pub(super) fn data_tiers(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph) {
+    for (i, data) in model.services.iter().enumerate() {
+        if data.class != Class::Data {
+            continue;
+        }
+        let data_id = ServiceId(i as u32);
+        for (j, other) in model.services.iter().enumerate() {
+            let other_id = ServiceId(j as u32);
+            if i == j || other.class == Class::Data {
+                continue;
+            }
+            let published = other
+                .ports
+                .iter()
+                .any(|p| p.effective.rank() > Exposure::Internal.rank());
+            if !published {
+                continue;
+            }
+            let uses = other.depends.iter().any(|(d, _)| *d == data_id)
+                || graph.route_targets(other_id).contains(&data_id);
+            let shared: Vec<NetworkId> = other
+                .networks
+                .iter()
+                .copied()
+                .filter(|n| data.networks.contains(n))
+                .collect();
+            if uses || shared.is_empty() {
+                continue;
+            }
+            ctx.diagnostics.push(
+                Diagnostic::new(
+                    Code::DataTierShared,
+                    other.attr_span("networks"),
+                    format!(
+                        "`{}` is published and shares {} with data service `{}`, which it does not use",
+                        other.name,
+                        network_names(model, &shared),
+                        data.name
+                    ),
+                )
+                .label(format!("`{}` can reach `{}` from here", other.name, data.name))
+                .secondary(data.attr_span("networks"), format!("`{}` is on this network", data.name))
+                .help(format!(
+                    "keep data on a network only its users join: move `{}` off {}, or give `{}` a network of its own",
+                    other.name,
+                    network_names(model, &shared),
+                    data.name
+                )),
+            );
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! The command line. Only this module touches files, the terminal, the
+//! environment and the process exit code; each subcommand is one file.
+//!
+//! Exit codes: 0 clean (warnings allowed), 1 errors found (or warnings under
+//! `--deny-warnings`), 2 usage or IO error.
+
+mod check;
+mod completions;
+mod explain;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// A compiler for `.inf` infrastructure programs that rejects unsafe exposure.
+#[derive(Debug, Parser)]
+#[command(name = "infrac", version, about, propagate_version = true)]
+pub struct Cli {
+    /// When to colour the output.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check programs and report every finding.
+    Check(check::Args),
+    /// Print the book page of a finding, by code (E2001) or name (data-exposed).
+    Explain(explain::Args),
+    /// Print a shell completion script.
+    Completions(completions::Args),
+    /// Print a generated N-service program (for benchmarks).
+    #[command(hide = true)]
+    Workload {
+        /// How many services.
+        services: usize,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// Whether to colour output written to stderr.
+    pub fn enabled(self) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+/// The process outcome of a subcommand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Clean,
+    Findings,
+    UsageOrIo,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(o: Outcome) -> ExitCode {
+        match o {
+            Outcome::Clean => ExitCode::SUCCESS,
+            Outcome::Findings => ExitCode::from(1),
+            Outcome::UsageOrIo => ExitCode::from(2),
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
+                _ => ExitCode::from(2),
+            };
+        }
+    };
+    let outcome = match cli.command {
+        Command::Check(args) => check::run(args, cli.color),
+        Command::Explain(args) => explain::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Workload { services } => {
+            print!("{}", crate::workload::program(services));
+            Outcome::Clean
+        }
+    };
+    outcome.into()
+}
+
+/// Reads a source file, or says why not (exit 2).
+pub(crate) fn read_source(path: &std::path::Path) -> Result<String, Outcome> {
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(text),
+            Err(e) => {
+                eprintln!(
+                    "error: {} is not UTF-8 text (invalid byte at offset {})",
+                    path.display(),
+                    e.utf8_error().valid_up_to()
+                );
+                Err(Outcome::UsageOrIo)
+            }
+        },
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", path.display());
+            Err(Outcome::UsageOrIo)
+        }
+    }
+}

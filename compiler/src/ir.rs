@@ -1,0 +1,472 @@
+//! The checked model every backend reads: names resolved, templates merged,
+//! classes inferred, defaults settled and the effective exposure of every
+//! port computed. Backends never see the AST; everything they need is here,
+//! with the source span to point a diagnostic at.
+
+use ipnet::IpNet;
+
+use crate::ast::Protocol;
+use crate::span::Span;
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident),*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(pub u32);
+        impl $name {
+            pub fn index(self) -> usize { self.0 as usize }
+        }
+    )*};
+}
+
+id_type!(
+    /// Index into [`Model::services`].
+    ServiceId,
+    /// Index into [`Model::networks`].
+    NetworkId,
+    /// Index into [`Model::nodes`].
+    NodeId,
+    /// Index into [`Model::volumes`].
+    VolumeId,
+    /// Index into [`Model::secrets`].
+    SecretId
+);
+
+/// A whole checked program. Every list is sorted by name, so outputs built
+/// from it are deterministic.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    pub provider: Option<Provider>,
+    pub nodes: Vec<Node>,
+    pub networks: Vec<Network>,
+    pub volumes: Vec<Volume>,
+    pub secrets: Vec<Secret>,
+    pub services: Vec<Service>,
+}
+
+impl Model {
+    pub fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id.index()]
+    }
+    pub fn network(&self, id: NetworkId) -> &Network {
+        &self.networks[id.index()]
+    }
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id.index()]
+    }
+    pub fn volume(&self, id: VolumeId) -> &Volume {
+        &self.volumes[id.index()]
+    }
+    pub fn secret(&self, id: SecretId) -> &Secret {
+        &self.secrets[id.index()]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    /// Only `aws` exists today.
+    pub name: String,
+    pub region: Option<String>,
+    pub vpc_id: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Manager,
+    Worker,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Manager => "manager",
+            Role::Worker => "worker",
+        }
+    }
+}
+
+/// How a node's Docker engine is reached from elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Engine {
+    /// Only through the local socket (the default).
+    Local,
+    /// Through SSH (`docker -H ssh://...`).
+    Ssh,
+    /// TCP with mutual TLS on 2376.
+    Tls,
+    /// Plain TCP on 2375: never allowed, kept so the checker can say so.
+    Tcp,
+}
+
+/// Who may reach a node's SSH port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ssh {
+    None,
+    Restricted(Vec<IpNet>),
+    Public,
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub role: Role,
+    pub ssh: Ssh,
+    pub engine: Engine,
+    pub labels: Vec<(String, String)>,
+    pub span: Span,
+    /// Where `ssh` and `engine` were set (the node's name when unset).
+    pub ssh_span: Span,
+    pub engine_span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub name: String,
+    pub internal: bool,
+    pub encrypted: bool,
+    pub external: bool,
+    pub driver: Option<String>,
+    /// False for the implicit `default` network of services that name none.
+    pub declared: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Volume {
+    pub name: String,
+    pub external: bool,
+    pub driver: Option<String>,
+    pub span: Span,
+}
+
+/// Where a secret's value comes from at deploy time. The value itself never
+/// enters the compiler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// An environment variable of the machine that deploys.
+    Env(String),
+    /// A file outside the repository.
+    File(String),
+    /// A name in the target's own secret store.
+    External(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Secret {
+    pub name: String,
+    pub source: SecretSource,
+    pub span: Span,
+}
+
+/// The class of a service decides its exposure ceiling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    Data,
+    Admin,
+    App,
+}
+
+impl Class {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Data => "data",
+            Class::Admin => "admin",
+            Class::App => "app",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Class> {
+        match s {
+            "data" => Some(Class::Data),
+            "admin" => Some(Class::Admin),
+            "app" => Some(Class::App),
+            _ => None,
+        }
+    }
+}
+
+/// Why a service has its class, for messages ("inferred from the image").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClassOrigin {
+    Declared(Span),
+    /// Matched this catalogue entry.
+    Image(String),
+    Default,
+}
+
+/// An exposure level with its address ranges. Ordered from closed to open:
+/// `Local < Internal < Restricted < Public`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Exposure {
+    Local,
+    Internal,
+    Restricted(Vec<IpNet>),
+    Public,
+}
+
+impl Exposure {
+    /// Position in the order of levels, ignoring address ranges.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Exposure::Local => 0,
+            Exposure::Internal => 1,
+            Exposure::Restricted(_) => 2,
+            Exposure::Public => 3,
+        }
+    }
+
+    pub fn word(&self) -> &'static str {
+        match self {
+            Exposure::Local => "local",
+            Exposure::Internal => "internal",
+            Exposure::Restricted(_) => "restricted",
+            Exposure::Public => "public",
+        }
+    }
+
+    /// Whether the port is published on the host (anything but `internal`).
+    pub fn is_published(&self) -> bool {
+        !matches!(self, Exposure::Internal)
+    }
+
+    /// The least upper bound: who can reach it through either.
+    pub fn join(&self, other: &Exposure) -> Exposure {
+        match (self, other) {
+            (Exposure::Restricted(a), Exposure::Restricted(b)) => {
+                let mut all = a.clone();
+                for net in b {
+                    if !all.iter().any(|x| x.contains(net)) {
+                        all.retain(|x| !net.contains(x));
+                        all.push(*net);
+                    }
+                }
+                all.sort();
+                Exposure::Restricted(all)
+            }
+            (a, b) if a.rank() >= b.rank() => a.clone(),
+            (_, b) => b.clone(),
+        }
+    }
+
+    /// The greatest lower bound: who can reach it through both (a route's
+    /// allowlist narrowing its proxy's reach). Address ranges intersect
+    /// exactly: two CIDRs are either nested or disjoint.
+    pub fn meet(&self, other: &Exposure) -> Exposure {
+        match (self, other) {
+            (Exposure::Restricted(a), Exposure::Restricted(b)) => {
+                let mut common: Vec<IpNet> = Vec::new();
+                for x in a {
+                    for y in b {
+                        if x.contains(y) {
+                            common.push(*y);
+                        } else if y.contains(x) {
+                            common.push(*x);
+                        }
+                    }
+                }
+                common.sort();
+                common.dedup();
+                if common.is_empty() {
+                    // Nobody outside can pass both lists: what is left is the
+                    // reach a restricted port always has, its own networks.
+                    Exposure::Internal
+                } else {
+                    Exposure::Restricted(common)
+                }
+            }
+            (a, b) if a.rank() <= b.rank() => a.clone(),
+            (_, b) => b.clone(),
+        }
+    }
+
+    /// Whether `self` reaches further than `other` (some source can reach
+    /// through `self` that cannot through `other`).
+    pub fn wider_than(&self, other: &Exposure) -> bool {
+        &self.join(other) != other
+    }
+}
+
+impl std::fmt::Display for Exposure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Exposure::Restricted(nets) => {
+                let list: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+                write!(f, "restricted([{}])", list.join(", "))
+            }
+            other => f.write_str(other.word()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Port {
+    pub container: u16,
+    pub protocol: Protocol,
+    /// The host port when published (`as HOST`, else the container port).
+    pub host: u16,
+    /// The level written on the port.
+    pub declared: Exposure,
+    /// The widest reach after routes: what the checker judged.
+    pub effective: Exposure,
+    pub span: Span,
+    /// The span of the level (`public`, `restricted(...)`).
+    pub level_span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// A host name (`app.example.com`) or a path (`/api`).
+    pub matcher: String,
+    pub target: ServiceId,
+    pub port: u16,
+    pub restriction: Option<Vec<IpNet>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum MountSource {
+    Volume(VolumeId),
+    HostPath(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Mount {
+    pub source: MountSource,
+    pub target: String,
+    pub readonly: bool,
+    pub span: Span,
+}
+
+/// An environment variable's value. Credentials never get here as
+/// literals: the checker rejects them first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvValue {
+    Literal(String),
+    /// Passed through from the deploying machine's environment.
+    HostEnv(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvVar {
+    pub key: String,
+    pub value: EnvValue,
+    pub key_span: Span,
+    pub value_span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthProbe {
+    /// Exec form: the command and its arguments.
+    Command(Vec<String>),
+    Http {
+        path: String,
+        port: u16,
+    },
+    Tcp {
+        port: u16,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub probe: HealthProbe,
+    pub interval: Option<String>,
+    pub timeout: Option<String>,
+    pub retries: Option<u32>,
+    pub start_period: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    /// CPU limit as written (`"0.5"`).
+    pub cpu: Option<String>,
+    /// Memory limit as written (`"512Mi"`).
+    pub memory: Option<String>,
+    pub cpu_request: Option<String>,
+    pub memory_request: Option<String>,
+    pub pids: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Replicated,
+    /// One task per node (swarm `mode: global`, a Kubernetes DaemonSet).
+    Global,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    pub role: Option<Role>,
+    pub labels: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub image: String,
+    pub class: Class,
+    pub class_origin: ClassOrigin,
+    /// The template it extends, if any.
+    pub template: Option<String>,
+    pub replicas: u32,
+    pub mode: Mode,
+    pub on: Option<NodeId>,
+    pub placement: Placement,
+    /// Never empty: a service that names no network is on `default`.
+    pub networks: Vec<NetworkId>,
+    pub depends: Vec<(ServiceId, Span)>,
+    pub secrets: Vec<SecretId>,
+    pub env: Vec<EnvVar>,
+    pub mounts: Vec<Mount>,
+    pub tmpfs: Vec<String>,
+    pub health: Option<Health>,
+    pub resources: Resources,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub privileged: bool,
+    pub host_network: bool,
+    pub host_pid: bool,
+    pub host_ipc: bool,
+    pub read_only: Option<bool>,
+    pub security_opt: Vec<String>,
+    pub user: Option<String>,
+    pub command: Option<Vec<String>>,
+    pub entrypoint: Option<Vec<String>>,
+    pub labels: Vec<(String, String)>,
+    pub working_dir: Option<String>,
+    pub restart: Option<String>,
+    pub stop_grace_period: Option<String>,
+    pub ports: Vec<Port>,
+    pub routes: Vec<Route>,
+    /// Where each attribute was set (in the service or its template), for
+    /// rules that point at an attribute rather than a port.
+    pub attr_spans: Vec<(String, Span)>,
+    /// Where the `allow` statements and the block itself are.
+    pub span: Span,
+    pub name_span: Span,
+}
+
+impl Service {
+    /// The span of attribute `key`, else of the service's name.
+    pub fn attr_span(&self, key: &str) -> Span {
+        self.attr_spans
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(self.name_span, |(_, s)| *s)
+    }
+
+    pub fn port(&self, container: u16) -> Option<&Port> {
+        self.ports.iter().find(|p| p.container == container)
+    }
+
+    /// The widest effective exposure of any of its ports: the reach a proxy
+    /// hands on through its routes.
+    pub fn reach(&self) -> Option<Exposure> {
+        self.ports
+            .iter()
+            .map(|p| p.effective.clone())
+            .reduce(|a, b| a.join(&b))
+    }
+}

@@ -1,0 +1,158 @@
+//! The binary as a user runs it: exit codes, output formats, explain.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn infrac(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+fn write_temp(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("infrac-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const EXPOSED: &str = "service db {\n  image = \"redis:7.4\"\n  port 6379 public\n}\n";
+
+#[test]
+fn missing_file_is_an_io_error() {
+    let out = infrac(&["check", "/nonexistent/infra.inf"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
+
+#[test]
+fn a_directory_is_an_io_error() {
+    let dir = std::env::temp_dir();
+    let out = infrac(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(infrac(&["check"]).status.code(), Some(2));
+    assert_eq!(infrac(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(
+        infrac(&["check", "--format", "xml", "x.inf"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn errors_exit_1_with_location() {
+    let path = write_temp("exposed.inf", EXPOSED);
+    let out = infrac(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("E2001(data-exposed)"), "{stderr}");
+    assert!(stderr.contains("exposed.inf:3:13"), "{stderr}");
+}
+
+#[test]
+fn json_parses_and_every_code_is_explained() {
+    let path = write_temp("json.inf", EXPOSED);
+    let out = infrac(&["check", "--format", "json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let items: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
+    let items = items.as_array().expect("an array");
+    assert!(!items.is_empty());
+    for item in items {
+        for key in [
+            "code", "name", "severity", "message", "file", "line", "column", "labels", "help",
+        ] {
+            assert!(item.get(key).is_some(), "missing {key} in {item}");
+        }
+        let code = item["code"].as_str().unwrap();
+        let explained = infrac(&["explain", code]);
+        assert_eq!(explained.status.code(), Some(0), "explain {code}");
+        assert!(String::from_utf8_lossy(&explained.stdout).starts_with(&format!("# {code}")));
+    }
+    let first = &items[0];
+    assert_eq!(first["code"], "E2001");
+    assert_eq!(first["line"], 3);
+}
+
+#[test]
+fn sarif_is_a_valid_log() {
+    let path = write_temp("sarif.inf", EXPOSED);
+    let out = infrac(&["check", "--format", "sarif", path.to_str().unwrap()]);
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().any(|r| r["ruleId"] == "E2001"));
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_failure() {
+    let path = write_temp("warn.inf", "service s {\n  image = \"ghcr.io/acme/s\"\n}\n");
+    assert_eq!(
+        infrac(&["check", path.to_str().unwrap()]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        infrac(&["check", "--deny-warnings", path.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn explain_by_name_and_unknown() {
+    let out = infrac(&["explain", "data-exposed"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("# E2001 data-exposed"));
+    assert_eq!(infrac(&["explain", "E9999"]).status.code(), Some(2));
+}
+
+#[test]
+fn secrets_never_reach_the_report() {
+    let path = write_temp("secret.inf", "service api {\n  image = \"ghcr.io/acme/api:1.4.2\"\n  env = { DB_PASSWORD = \"hunter2-very-secret\" }\n}\n");
+    for format in ["human", "json", "sarif"] {
+        let out = infrac(&["check", "--format", format, path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1));
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(all.contains("E3001"), "{format}: {all}");
+        assert!(
+            !all.contains("hunter2"),
+            "{format} leaks the secret:\n{all}"
+        );
+    }
+}
+
+#[test]
+fn version_and_completions() {
+    let out = infrac(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+    let out = infrac(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("infrac"));
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let path = write_temp("bytes.inf", "\u{0}\u{1}servi{ce [[[ \"\\q");
+    let out = infrac(&["check", path.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = root();
+}

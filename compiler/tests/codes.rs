@@ -1,0 +1,114 @@
+//! Codes, book pages and fixtures stay one to one: every code has a page
+//! whose title names it, every checker code has fixtures, and no page or
+//! fixture exists for a code that does not.
+
+mod common;
+
+use common::*;
+use infrac::diagnostics::Code;
+
+/// Codes that only `infrac build` reports: their fixtures live with the
+/// backend tests, not under `fixtures/`.
+const BUILD_ONLY: &[&str] = &["E5001", "W5001"];
+
+#[test]
+fn codes_and_names_are_unique_and_well_formed() {
+    let mut codes: Vec<&str> = Code::ALL.iter().map(|c| c.code()).collect();
+    let mut names: Vec<&str> = Code::ALL.iter().map(|c| c.name()).collect();
+    for c in Code::ALL {
+        let code = c.code();
+        assert!(
+            code.len() == 5 && (code.starts_with('E') || code.starts_with('W')),
+            "{code}"
+        );
+        assert_eq!(
+            code.starts_with('E'),
+            c.severity() == infrac::diagnostics::Severity::Error,
+            "{code}"
+        );
+        assert!(
+            c.name()
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch == '-'),
+            "{}",
+            c.name()
+        );
+    }
+    codes.sort();
+    names.sort();
+    let n = codes.len();
+    codes.dedup();
+    names.dedup();
+    assert_eq!(codes.len(), n, "a code is used twice");
+    assert_eq!(names.len(), n, "a name is used twice");
+}
+
+#[test]
+fn the_sketch_names_are_fixed() {
+    for name in [
+        "data-exposed",
+        "admin-public",
+        "open-restriction",
+        "plaintext-secret",
+        "unreachable-dependency",
+        "dependency-cycle",
+        "unknown-name",
+        "duplicate-name",
+        "port-conflict",
+        "engine-plaintext",
+        "ssh-public",
+        "runtime-socket",
+        "privileged",
+        "dangerous-capability",
+        "target-cannot-enforce",
+    ] {
+        assert!(
+            Code::find(name).is_some(),
+            "the sketch's finding `{name}` is missing"
+        );
+    }
+}
+
+#[test]
+fn every_code_has_a_page_titled_with_it() {
+    for c in Code::ALL {
+        let first = c.page().lines().next().unwrap_or("");
+        assert_eq!(
+            first,
+            format!("# {} {}", c.code(), c.name()),
+            "page of {}",
+            c.code()
+        );
+        assert!(c.page().len() > 200, "the page of {} is a stub", c.code());
+    }
+    let pages = std::fs::read_dir(root().join("book/src/errors")).unwrap();
+    for p in pages {
+        let name = p.unwrap().file_name().to_string_lossy().to_string();
+        if let Some(code) = name.strip_suffix(".md").filter(|n| *n != "README") {
+            assert!(Code::find(code).is_some(), "page {name} has no code");
+        }
+    }
+}
+
+#[test]
+fn every_checker_code_has_fixtures() {
+    let dir = root().join("compiler/tests/fixtures");
+    for c in Code::ALL {
+        if BUILD_ONLY.contains(&c.code()) {
+            continue;
+        }
+        let d = dir.join(c.code());
+        assert!(
+            d.join("fail.inf").is_file(),
+            "{} has no fixtures/{}/fail.inf",
+            c.name(),
+            c.code()
+        );
+        assert!(
+            d.join("near-miss.inf").is_file(),
+            "{} has no fixtures/{}/near-miss.inf",
+            c.name(),
+            c.code()
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use infrac::check::{check, Checked};
+use infrac::diagnostics::render::{self, HumanStyle};
+use infrac::source::Sources;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared` beside the repository, when it exists (CI and developers
+/// have it; a user's clone does not, and tests that need it skip).
+pub fn shared() -> Option<PathBuf> {
+    let p = root().join("../shared");
+    p.is_dir().then_some(p)
+}
+
+/// Checks a source text as the CLI would.
+pub fn check_text(name: &str, text: &str) -> (Checked, Sources) {
+    let mut sources = Sources::new();
+    let id = sources.add(name, text);
+    let checked = check(&mut sources, id);
+    (checked, sources)
+}
+
+/// The human report without colour at width 80, as snapshots hold it.
+pub fn render_plain(checked: &Checked, sources: &Sources) -> String {
+    render::human(
+        &checked.diagnostics,
+        sources,
+        &checked.redactions,
+        HumanStyle {
+            color: false,
+            width: 80,
+        },
+    )
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// Fenced code blocks tagged ```inf TAG in a Markdown text: (tag, line, body).
+pub fn inf_blocks(markdown: &str) -> Vec<(String, usize, String)> {
+    let mut blocks = Vec::new();
+    let mut lines = markdown.lines().enumerate();
+    while let Some((n, line)) = lines.next() {
+        let Some(tag) = line.strip_prefix("```inf") else {
+            continue;
+        };
+        let tag = tag.trim().to_string();
+        let mut body = String::new();
+        for (_, l) in lines.by_ref() {
+            if l.starts_with("```") {
+                break;
+            }
+            body.push_str(l);
+            body.push('\n');
+        }
+        blocks.push((tag, n + 1, body));
+    }
+    blocks
+}

@@ -1,0 +1,70 @@
+//! Random and truncated input never panics: the checker returns findings
+//! for anything, and a panic (exit 101 in the binary) is always a bug.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+
+fn corpus() -> Vec<String> {
+    let mut texts = Vec::new();
+    if let Some(shared) = shared() {
+        let spec = read(&shared.join("spec/LANGUAGE.md"));
+        texts.extend(inf_blocks(&spec).into_iter().map(|(_, _, b)| b));
+    }
+    for entry in std::fs::read_dir(root().join("examples"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let main = entry.path().join("main.inf");
+        if main.is_file() {
+            texts.push(read(&main));
+        }
+    }
+    texts.push(
+        "service a {\n  image = \"x:1\"\n  port 80 public\n  route \"/\" -> a:80\n}\n".into(),
+    );
+    texts
+}
+
+#[test]
+fn every_prefix_of_every_example_is_handled() {
+    for text in corpus() {
+        let mut cut = 0;
+        while cut <= text.len() {
+            if text.is_char_boundary(cut) {
+                let _ = check_text("prefix.inf", &text[..cut]);
+            }
+            cut += 1;
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_is_a_diagnostic_not_a_crash() {
+    for depth in [100usize, 10_000, 200_000] {
+        let text = format!("let x = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+        let (checked, _) = check_text("deep.inf", &text);
+        let _ = checked.diagnostics;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn arbitrary_text_never_panics(text in "\\PC{0,200}") {
+        let _ = check_text("random.inf", &text);
+    }
+
+    #[test]
+    fn arbitrary_tokens_never_panic(tokens in proptest::collection::vec(prop::sample::select(vec![
+        "service", "network", "node", "port", "route", "allow", "let", "use", "std/redis", "x", "db",
+        "{", "}", "[", "]", "(", ")", "=", ",", ":", "->", "\n", "\"s\"", "80", "public", "local",
+        "internal", "restricted", "readonly", "true", "image", "networks", "depends", "env", "\"\\q\"",
+        "99999999999999999999999", "/*", "*/", "//",
+    ]), 0..60)) {
+        let _ = check_text("tokens.inf", &tokens.join(" "));
+    }
+}
