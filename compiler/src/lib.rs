@@ -13,6 +13,7 @@
 //! the environment.
 
 pub mod ast;
+pub mod backend;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;

@@ -22,6 +22,7 @@ use indexmap::IndexMap;
 
 pub use catalogue::{repository_path, Catalogue};
 pub(crate) use names::closest as closest_finding;
+pub use services::{is_duration, memory_bytes};
 
 use crate::ast::{self, Attribute, Decl, DeclKind, Item, Stmt, Value};
 use crate::diagnostics::{self, Code, Diagnostic};

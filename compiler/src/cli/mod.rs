@@ -4,6 +4,7 @@
 //! Exit codes: 0 clean (warnings allowed), 1 errors found (or warnings under
 //! `--deny-warnings`), 2 usage or IO error.
 
+mod build;
 mod check;
 mod completions;
 mod explain;
@@ -29,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Check programs and report every finding.
     Check(check::Args),
+    /// Check a program and write the files of a deployment target.
+    Build(build::Args),
     /// Print the book page of a finding, by code (E2001) or name (data-exposed).
     Explain(explain::Args),
     /// Print a shell completion script.
@@ -94,6 +97,7 @@ pub fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Check(args) => check::run(args, cli.color),
+        Command::Build(args) => build::run(args, cli.color),
         Command::Explain(args) => explain::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Workload { services } => {

@@ -1,0 +1,213 @@
+//! What compose and swarm share: one Docker service definition per
+//! service, with the secure defaults of the research notes (§3.1): every
+//! capability dropped and only the declared ones added back,
+//! `no-new-privileges`, restart on failure (5 tries), rotated logs, and a
+//! health check from the source. Each default yields to the source: a
+//! declared `cap_drop`, `restart` or a `no-new-privileges` option wins.
+
+use super::yaml::{strings, Map, Node};
+use crate::ir::{EnvValue, Health, HealthProbe, Model, MountSource, Resources, Service};
+
+/// Compose and swarm interpolate `$` in every value; a literal `$` is `$$`.
+pub(super) fn escape_dollars(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+/// A command in exec form, with `$` kept literal.
+pub(super) fn command(args: &[String]) -> Node {
+    Node::Seq(args.iter().map(|a| Node::Str(escape_dollars(a))).collect())
+}
+
+pub(super) fn environment(service: &Service) -> Map {
+    let mut env = Map::new();
+    for var in &service.env {
+        let value = match &var.value {
+            EnvValue::Literal(v) => escape_dollars(v),
+            // Read from the deploying machine's environment; fail the deploy
+            // rather than start with an empty value.
+            EnvValue::HostEnv(name) => {
+                format!("${{{name}:?set {name} in the environment that deploys}}")
+            }
+        };
+        env.insert(var.key.as_str(), value);
+    }
+    env
+}
+
+pub(super) fn healthcheck(health: &Health) -> Map {
+    let test = match &health.probe {
+        HealthProbe::Command(args) => {
+            let mut t = vec![Node::from("CMD")];
+            t.extend(args.iter().map(|a| Node::Str(escape_dollars(a))));
+            Node::Seq(t)
+        }
+        HealthProbe::Http { path, port } => strings(&[
+            "CMD-SHELL".to_string(),
+            format!(
+                "wget -q -O /dev/null http://127.0.0.1:{port}{} || exit 1",
+                escape_dollars(path)
+            ),
+        ]),
+        HealthProbe::Tcp { port } => strings(&[
+            "CMD-SHELL".to_string(),
+            format!("nc -z 127.0.0.1 {port} || exit 1"),
+        ]),
+    };
+    let mut m = Map::new();
+    m.insert("test", test);
+    m.insert_some("interval", health.interval.as_ref());
+    m.insert_some("timeout", health.timeout.as_ref());
+    m.insert_some("retries", health.retries);
+    m.insert_some("start_period", health.start_period.as_ref());
+    m
+}
+
+/// `512Mi` → `512M` (Docker reads both with binary units); other forms
+/// become a byte count so no unit is misread.
+pub(super) fn memory(value: &str) -> String {
+    for (suffix, docker) in [("Ki", "K"), ("Mi", "M"), ("Gi", "G"), ("Ti", "T")] {
+        if let Some(n) = value.strip_suffix(suffix) {
+            if n.chars().all(|c| c.is_ascii_digit()) {
+                return format!("{n}{docker}");
+            }
+        }
+    }
+    crate::check::memory_bytes(value).map_or_else(|| value.to_string(), |b| b.to_string())
+}
+
+pub(super) fn resources(r: &Resources) -> Map {
+    let mut limits = Map::new();
+    limits.insert_some("cpus", r.cpu.as_ref());
+    limits.insert_some("memory", r.memory.as_deref().map(memory));
+    limits.insert_some("pids", r.pids.map(|p| p as i64));
+    let mut reservations = Map::new();
+    reservations.insert_some("cpus", r.cpu_request.as_ref());
+    reservations.insert_some("memory", r.memory_request.as_deref().map(memory));
+    let mut m = Map::new();
+    m.insert_map("limits", limits);
+    m.insert_map("reservations", reservations);
+    m
+}
+
+fn logging() -> Map {
+    let mut options = Map::new();
+    options.insert("max-size", "10m").insert("max-file", "3");
+    let mut m = Map::new();
+    m.insert("driver", "json-file").insert("options", options);
+    m
+}
+
+fn volumes(model: &Model, service: &Service) -> Vec<Node> {
+    service
+        .mounts
+        .iter()
+        .map(|mount| {
+            let mut m = Map::new();
+            match &mount.source {
+                MountSource::Volume(v) => {
+                    m.insert("type", "volume")
+                        .insert("source", &model.volume(*v).name);
+                }
+                MountSource::HostPath(p) => {
+                    m.insert("type", "bind").insert("source", p.as_str());
+                }
+            }
+            m.insert("target", mount.target.as_str());
+            if mount.readonly {
+                m.insert("read_only", true);
+            }
+            Node::Map(m)
+        })
+        .collect()
+}
+
+/// The parts of a service definition that compose and swarm write alike,
+/// in reading order; the caller adds ports, dependencies and `deploy`.
+pub(super) fn service_base(model: &Model, s: &Service) -> Map {
+    let mut m = Map::new();
+    m.insert("image", s.image.as_str());
+    if let Some(c) = &s.entrypoint {
+        m.insert("entrypoint", command(c));
+    }
+    if let Some(c) = &s.command {
+        m.insert("command", command(c));
+    }
+    m.insert_some("user", s.user.as_ref());
+    m.insert_some("working_dir", s.working_dir.as_ref());
+    m.insert_map("environment", environment(s));
+    let networks: Vec<Node> = s
+        .networks
+        .iter()
+        .map(|n| Node::from(&model.network(*n).name))
+        .collect();
+    m.insert_seq("networks", networks);
+    m.insert_seq("volumes", volumes(model, s));
+    m.insert_seq("tmpfs", s.tmpfs.iter().map(Node::from).collect());
+    let secrets: Vec<Node> = s
+        .secrets
+        .iter()
+        .map(|id| Node::from(&model.secret(*id).name))
+        .collect();
+    m.insert_seq("secrets", secrets);
+    if let Some(h) = &s.health {
+        m.insert("healthcheck", healthcheck(h));
+    }
+    // Hardening defaults, each yielding to what the source says.
+    let cap_drop = if s.cap_drop.is_empty() {
+        vec!["ALL".to_string()]
+    } else {
+        s.cap_drop.clone()
+    };
+    m.insert("cap_drop", strings(&cap_drop));
+    m.insert_seq("cap_add", s.cap_add.iter().map(Node::from).collect());
+    let mut security_opt = s.security_opt.clone();
+    if !security_opt
+        .iter()
+        .any(|o| o.starts_with("no-new-privileges"))
+    {
+        security_opt.insert(0, "no-new-privileges:true".to_string());
+    }
+    m.insert("security_opt", strings(&security_opt));
+    if let Some(ro) = s.read_only {
+        m.insert("read_only", ro);
+    }
+    if s.privileged {
+        m.insert("privileged", true);
+    }
+    if s.host_network {
+        m.insert("network_mode", "host");
+    }
+    if s.host_pid {
+        m.insert("pid", "host");
+    }
+    if s.host_ipc {
+        m.insert("ipc", "host");
+    }
+    m.insert_some("stop_grace_period", s.stop_grace_period.as_ref());
+    m.insert("logging", logging());
+    let mut labels = Map::new();
+    for (k, v) in &s.labels {
+        labels.insert(k.as_str(), escape_dollars(v));
+    }
+    m.insert_map("labels", labels);
+    m
+}
+
+/// The ranges a restricted exposure admits, for comments.
+pub(super) fn ranges(nets: &[ipnet::IpNet]) -> String {
+    let list: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+    list.join(", ")
+}
+
+/// The security group that enforces a service's restricted ports: the one
+/// of its node, or of every node when it is not pinned.
+pub(super) fn enforcing_group(model: &Model, s: &Service) -> String {
+    match s.on {
+        Some(node) => format!(
+            "the security group of node `{}` (terraform: aws_security_group.{})",
+            model.node(node).name,
+            super::tf_name(&model.node(node).name)
+        ),
+        None => "the security groups of every node (terraform target)".to_string(),
+    }
+}
