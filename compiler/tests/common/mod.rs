@@ -65,3 +65,36 @@ pub fn inf_blocks(markdown: &str) -> Vec<(String, usize, String)> {
     }
     blocks
 }
+
+/// Every example program: (name, path of main.inf), sorted.
+pub fn examples() -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("examples"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("main.inf").is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), p.join("main.inf")))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Checks a program and builds one target; panics with the report when
+/// the program does not check clean.
+pub fn build(
+    name: &str,
+    text: &str,
+    target: infrac::backend::Target,
+) -> (Vec<infrac::backend::Artifact>, Vec<infrac::diagnostics::Diagnostic>) {
+    let (checked, sources) = check_text(name, text);
+    let model = checked
+        .model
+        .as_ref()
+        .unwrap_or_else(|| panic!("{name} does not check:\n{}", render_plain(&checked, &sources)));
+    let options = infrac::backend::Options {
+        project: infrac::backend::project_name(name.trim_end_matches(".inf")),
+        source: name.to_string(),
+    };
+    infrac::backend::emit(model, target, &options)
+}
