@@ -63,7 +63,11 @@ fn compose_reach(doc: &Yaml) -> BTreeMap<(String, u16), Reach> {
             let spec = p.as_str().expect("compose ports are short-syntax strings");
             let spec = spec.split('/').next().unwrap();
             let parts: Vec<&str> = spec.split(':').collect();
-            assert_eq!(parts.len(), 3, "every published port names its interface: {spec}");
+            assert_eq!(
+                parts.len(),
+                3,
+                "every published port names its interface: {spec}"
+            );
             let reach = match parts[0] {
                 "127.0.0.1" => Reach::Loopback,
                 "0.0.0.0" => Reach::AllInterfaces,
@@ -98,22 +102,53 @@ fn networks_of(doc: &Yaml, service: &str) -> Vec<String> {
     n
 }
 
-fn assert_target(name: &str, model: &Model, target: Target, reach: &BTreeMap<(String, u16), Reach>, doc: &Yaml, narrowed: &[(String, u16)]) {
+fn assert_target(
+    name: &str,
+    model: &Model,
+    target: Target,
+    reach: &BTreeMap<(String, u16), Reach>,
+    doc: &Yaml,
+    narrowed: &[(String, u16)],
+) {
     for s in &model.services {
-        let mut want: Vec<String> = s.networks.iter().map(|n| model.network(*n).name.clone()).collect();
+        let mut want: Vec<String> = s
+            .networks
+            .iter()
+            .map(|n| model.network(*n).name.clone())
+            .collect();
         want.sort();
-        assert_eq!(networks_of(doc, &s.name), want, "{name} {}: networks of {}", target.name(), s.name);
+        assert_eq!(
+            networks_of(doc, &s.name),
+            want,
+            "{name} {}: networks of {}",
+            target.name(),
+            s.name
+        );
         for p in &s.ports {
-            let got = reach.get(&(s.name.clone(), p.container)).copied().unwrap_or(Reach::Unpublished);
+            let got = reach
+                .get(&(s.name.clone(), p.container))
+                .copied()
+                .unwrap_or(Reach::Unpublished);
             let expected = match (&p.declared, target) {
                 (Exposure::Local, Target::Swarm) => Reach::Unpublished,
                 (Exposure::Local, _) => Reach::Loopback,
                 (Exposure::Internal, _) => Reach::Unpublished,
                 (Exposure::Restricted(_) | Exposure::Public, _) => Reach::AllInterfaces,
             };
-            assert_eq!(got, expected, "{name} {}: {}:{} declared {}", target.name(), s.name, p.container, p.declared);
+            assert_eq!(
+                got,
+                expected,
+                "{name} {}: {}:{} declared {}",
+                target.name(),
+                s.name,
+                p.container,
+                p.declared
+            );
             if matches!(p.declared, Exposure::Restricted(_)) {
-                assert!(model.provider.is_some(), "{name}: a restricted port was built without the provider that enforces it");
+                assert!(
+                    model.provider.is_some(),
+                    "{name}: a restricted port was built without the provider that enforces it"
+                );
             }
             // Never wider than the checked effective exposure.
             let widest_allowed = match p.effective {
@@ -121,9 +156,25 @@ fn assert_target(name: &str, model: &Model, target: Target, reach: &BTreeMap<(St
                 Exposure::Internal => Reach::Unpublished,
                 _ => Reach::AllInterfaces,
             };
-            assert!(got <= widest_allowed || (got == Reach::Loopback && p.effective == Exposure::Internal) , "{name} {}: {}:{} is wider than its effective {}", target.name(), s.name, p.container, p.effective);
-            if got == Reach::Unpublished && expected == Reach::Unpublished && matches!(p.declared, Exposure::Local) {
-                assert!(narrowed.contains(&(s.name.clone(), p.container)), "{name}: {}:{} narrowed without a warning", s.name, p.container);
+            assert!(
+                got <= widest_allowed
+                    || (got == Reach::Loopback && p.effective == Exposure::Internal),
+                "{name} {}: {}:{} is wider than its effective {}",
+                target.name(),
+                s.name,
+                p.container,
+                p.effective
+            );
+            if got == Reach::Unpublished
+                && expected == Reach::Unpublished
+                && matches!(p.declared, Exposure::Local)
+            {
+                assert!(
+                    narrowed.contains(&(s.name.clone(), p.container)),
+                    "{name}: {}:{} narrowed without a warning",
+                    s.name,
+                    p.container
+                );
             }
         }
     }
@@ -139,13 +190,25 @@ fn compose_and_swarm_publish_exactly_what_the_program_declares() {
             let (artifacts, diagnostics) = build(&name, &text, target);
             if diagnostics.iter().any(|d| d.is_error()) {
                 // target-cannot-enforce: nothing is built, nothing to compare.
-                assert!(diagnostics.iter().all(|d| !d.is_error() || d.code == Code::TargetCannotEnforce), "{name}: {diagnostics:?}");
+                assert!(
+                    diagnostics
+                        .iter()
+                        .all(|d| !d.is_error() || d.code == Code::TargetCannotEnforce),
+                    "{name}: {diagnostics:?}"
+                );
                 continue;
             }
             let narrowed: Vec<(String, u16)> = diagnostics
                 .iter()
                 .filter(|d| d.code == Code::TargetNarrows)
-                .flat_map(|d| model.services.iter().flat_map(move |s| s.ports.iter().filter(move |p| p.level_span == d.primary.span).map(move |p| (s.name.clone(), p.container))))
+                .flat_map(|d| {
+                    model.services.iter().flat_map(move |s| {
+                        s.ports
+                            .iter()
+                            .filter(move |p| p.level_span == d.primary.span)
+                            .map(move |p| (s.name.clone(), p.container))
+                    })
+                })
                 .collect();
             let doc = load(&artifacts[0].contents);
             let reach = match target {
@@ -167,7 +230,20 @@ fn generated_yaml_reads_back_as_strings() {
     let (artifacts, _) = build("quoting.inf", text, Target::Compose);
     let doc = load(&artifacts[0].contents);
     let env = &doc["services"]["s"]["environment"];
-    for (key, want) in [("A", "yes"), ("B", "0x10"), ("C", "1e3"), ("D", "null"), ("E", "~"), ("F", "on"), ("G", "12:30"), ("H", "$$HOME"), ("I", "a: b"), ("J", "- x"), ("K", "#c"), ("L", "")] {
+    for (key, want) in [
+        ("A", "yes"),
+        ("B", "0x10"),
+        ("C", "1e3"),
+        ("D", "null"),
+        ("E", "~"),
+        ("F", "on"),
+        ("G", "12:30"),
+        ("H", "$$HOME"),
+        ("I", "a: b"),
+        ("J", "- x"),
+        ("K", "#c"),
+        ("L", ""),
+    ] {
         assert_eq!(env[key].as_str(), Some(want), "{key}: {:?}", env[key]);
     }
 }

@@ -15,13 +15,22 @@ fn examples_build_for_every_target_as_snapshotted() {
             let file = format!("examples/{name}/main.inf");
             let (artifacts, diagnostics) = build(&file, &text, *target);
             let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
-            assert!(errors.is_empty(), "{name} for {}: {errors:?}", target.name());
+            assert!(
+                errors.is_empty(),
+                "{name} for {}: {errors:?}",
+                target.name()
+            );
             let mut doc = String::new();
             for a in &artifacts {
                 doc.push_str(&format!("==> {} <==\n{}", a.path.display(), a.contents));
             }
             let again = build(&file, &text, *target).0;
-            assert_eq!(artifacts, again, "{name} for {} is not deterministic", target.name());
+            assert_eq!(
+                artifacts,
+                again,
+                "{name} for {} is not deterministic",
+                target.name()
+            );
             let mut settings = insta::Settings::clone_current();
             settings.set_snapshot_path(root().join("snapshots/examples").join(&name));
             settings.set_prepend_module_to_snapshot(false);

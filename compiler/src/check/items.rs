@@ -24,10 +24,18 @@ impl<'a> Ctx<'a> {
     }
 
     /// Index of a declaration among its kind, in name order.
-    pub(super) fn id_of(&self, kind: DeclKind, name: &str) -> Option<u32> {
-        let mut names: Vec<&str> = self.tables.names(kind).collect();
-        names.sort_unstable();
-        names.binary_search(&name).ok().map(|i| i as u32)
+    pub(super) fn id_of(&mut self, kind: DeclKind, name: &str) -> Option<u32> {
+        if !self.ids.contains_key(&kind) {
+            let mut names: Vec<&'a str> = self.tables.names(kind).collect();
+            names.sort_unstable();
+            let ids = names
+                .into_iter()
+                .enumerate()
+                .map(|(i, n)| (n, i as u32))
+                .collect();
+            self.ids.insert(kind, ids);
+        }
+        self.ids[&kind].get(name).copied()
     }
 
     fn check_statements(&mut self, decl: &'a Decl) {

@@ -153,6 +153,9 @@ pub(crate) struct Ctx<'a> {
     catalogue: Catalogue,
     /// `allow` statements with the span of the block they stand in.
     waivers: Vec<waivers::Allow<'a>>,
+    /// Id of every declaration by kind and name (name order), built on
+    /// first use once the tables are complete.
+    ids: HashMap<DeclKind, HashMap<&'a str, u32>>,
 }
 
 impl<'a> Ctx<'a> {

@@ -82,6 +82,7 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
         Rule::block => "`{`",
         Rule::extends => "`:`",
         Rule::value | Rule::call | Rule::list | Rule::map => "a value",
+        Rule::args => "`(`",
         Rule::entry => "a map entry (`key = value`)",
         Rule::mount_tail => "`->`",
         Rule::mount_flag => "`readonly`",

@@ -303,8 +303,13 @@ impl Lowerer {
             Rule::call => {
                 let mut inner = pair.into_inner();
                 let func = self.ident(inner.next().expect(GRAMMAR));
-                let args = inner.map(|p| self.value(p)).collect();
-                ValueKind::Call { func, args }
+                match inner.next() {
+                    Some(args) => ValueKind::Call {
+                        func,
+                        args: args.into_inner().map(|p| self.value(p)).collect(),
+                    },
+                    None => ValueKind::Name(func.node),
+                }
             }
             Rule::value => return self.value(pair),
             other => unreachable!("not an atom: {other:?}"),

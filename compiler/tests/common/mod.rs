@@ -74,7 +74,12 @@ pub fn examples() -> Vec<(String, PathBuf)> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.join("main.inf").is_file())
-        .map(|p| (p.file_name().unwrap().to_string_lossy().to_string(), p.join("main.inf")))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                p.join("main.inf"),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -86,12 +91,17 @@ pub fn build(
     name: &str,
     text: &str,
     target: infrac::backend::Target,
-) -> (Vec<infrac::backend::Artifact>, Vec<infrac::diagnostics::Diagnostic>) {
+) -> (
+    Vec<infrac::backend::Artifact>,
+    Vec<infrac::diagnostics::Diagnostic>,
+) {
     let (checked, sources) = check_text(name, text);
-    let model = checked
-        .model
-        .as_ref()
-        .unwrap_or_else(|| panic!("{name} does not check:\n{}", render_plain(&checked, &sources)));
+    let model = checked.model.as_ref().unwrap_or_else(|| {
+        panic!(
+            "{name} does not check:\n{}",
+            render_plain(&checked, &sources)
+        )
+    });
     let options = infrac::backend::Options {
         project: infrac::backend::project_name(name.trim_end_matches(".inf")),
         source: name.to_string(),

@@ -153,14 +153,30 @@ pub(super) fn port_conflicts(ctx: &mut Ctx<'_>, model: &Model) {
 /// neither depends on it nor routes to it: one compromised edge service
 /// away from the database (three-tier separation).
 pub(super) fn data_tiers(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph) {
+    // Members of each network, so the rule costs the sum of the squares of
+    // network sizes rather than the square of the number of services.
+    let mut members: Vec<Vec<ServiceId>> = vec![Vec::new(); model.networks.len()];
+    for (i, s) in model.services.iter().enumerate() {
+        for n in &s.networks {
+            members[n.index()].push(ServiceId(i as u32));
+        }
+    }
     for (i, data) in model.services.iter().enumerate() {
         if data.class != Class::Data {
             continue;
         }
         let data_id = ServiceId(i as u32);
-        for (j, other) in model.services.iter().enumerate() {
-            let other_id = ServiceId(j as u32);
-            if i == j || other.class == Class::Data {
+        let mut neighbours: Vec<ServiceId> = data
+            .networks
+            .iter()
+            .flat_map(|n| members[n.index()].iter().copied())
+            .filter(|id| *id != data_id)
+            .collect();
+        neighbours.sort_unstable();
+        neighbours.dedup();
+        for other_id in neighbours {
+            let other = model.service(other_id);
+            if other.class == Class::Data {
                 continue;
             }
             let published = other
@@ -172,15 +188,15 @@ pub(super) fn data_tiers(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph) {
             }
             let uses = other.depends.iter().any(|(d, _)| *d == data_id)
                 || graph.route_targets(other_id).contains(&data_id);
+            if uses {
+                continue;
+            }
             let shared: Vec<NetworkId> = other
                 .networks
                 .iter()
                 .copied()
                 .filter(|n| data.networks.contains(n))
                 .collect();
-            if uses || shared.is_empty() {
-                continue;
-            }
             ctx.diagnostics.push(
                 Diagnostic::new(
                     Code::DataTierShared,
