@@ -182,6 +182,12 @@ fn networks(model: &Model) -> Map {
         // every interface: only what this file publishes explicitly leaves the host.
         let mut opts = Map::new();
         opts.insert("com.docker.network.bridge.host_binding_ipv4", "127.0.0.1");
+        if n.internal {
+            // No address for the host on an internal bridge: the host (and
+            // anything routed through it) cannot reach the containers' IPs,
+            // which older engines otherwise allow. The live-engine test proves it.
+            opts.insert("com.docker.network.bridge.inhibit_ipv4", "true");
+        }
         m.insert("driver_opts", opts);
         out.insert(n.name.as_str(), m);
     }

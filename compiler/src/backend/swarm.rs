@@ -1,7 +1,7 @@
 //! The swarm stack backend: `stack.yml` for `docker stack deploy`.
 //!
-//! Differences from compose (research notes §3.2): ports in long syntax —
-//! `mode: host` on a pinned service, the routing mesh otherwise; swarm
+//! Differences from compose (research notes §3.2): ports in long syntax
+//! with `mode: host`, never the routing mesh, which publishes on every node; swarm
 //! cannot bind a published port to loopback, so a `local` port is not
 //! published at all and a warning says how to reach it; overlay networks,
 //! encrypted where declared; secrets are `external` (`docker secret
@@ -105,10 +105,10 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> Map
         port.insert("target", p.container)
             .insert("published", p.host)
             .insert("protocol", p.protocol.as_str())
-            // A pinned service publishes on its node only; otherwise the
-            // routing mesh publishes on every node, which the security
-            // groups then restrict.
-            .insert("mode", if s.on.is_some() { "host" } else { "ingress" });
+            // Host mode: the port opens only on the nodes that run a task
+            // (the scheduler never puts two on one node). The routing mesh
+            // would open it on every node of the cluster, and needs IPVS.
+            .insert("mode", "host");
         ports.push(Node::Map(port));
     }
     if !ports.is_empty() {
