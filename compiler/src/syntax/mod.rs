@@ -9,8 +9,13 @@ mod lower;
 use pest::Parser;
 
 use crate::ast;
-use crate::diagnostics::Diagnostic;
-use crate::span::FileId;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::span::{FileId, Span};
+
+/// How deeply `[`, `{` and `(` may nest. Real programs use four or five
+/// levels; the limit exists so that pathological input is a finding, not a
+/// stack overflow in the recursive-descent parser or in the checker.
+pub const MAX_DEPTH: usize = 64;
 
 #[derive(pest_derive::Parser)]
 #[grammar = "compiler/src/syntax/grammar.pest"]
@@ -20,6 +25,9 @@ pub(super) struct InfParser;
 /// diagnostics hold the error; on success they hold what lowering found
 /// (invalid escapes, numbers out of range).
 pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
+    if let Some(too_deep) = nesting(file, text) {
+        return (empty(file, text), vec![too_deep]);
+    }
     match InfParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
             let root = pairs
@@ -27,12 +35,91 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
                 .expect("the `file` rule always yields one pair");
             lower::file(file, root)
         }
-        Err(error) => {
-            let empty = ast::File {
-                items: Vec::new(),
-                span: crate::span::Span::new(file, 0, text.len()),
-            };
-            (empty, vec![errors::syntax_error(file, text, error)])
-        }
+        Err(error) => (
+            empty(file, text),
+            vec![errors::syntax_error(file, text, error)],
+        ),
     }
+}
+
+fn empty(file: FileId, text: &str) -> ast::File {
+    ast::File {
+        items: Vec::new(),
+        span: Span::new(file, 0, text.len()),
+    }
+}
+
+/// The `too-deep` pre-scan: finds the first bracket that opens nesting level
+/// `MAX_DEPTH + 1`, before pest (which recurses once per level) sees the
+/// text. Brackets inside strings and comments do not count; the scan follows
+/// the grammar's lexical rules for both (strings end at `"` or at the end of
+/// the line, block comments nest). It only counts: a closing bracket too many
+/// is left for the grammar to report.
+fn nesting(file: FileId, text: &str) -> Option<Diagnostic> {
+    let bytes = text.as_bytes();
+    // Where each open bracket stands, innermost last.
+    let mut open: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && !matches!(bytes[i], b'"' | b'\n') {
+                    // An escape takes the next character with it, unless that
+                    // is the end of the line.
+                    i += if bytes[i] == b'\\' && bytes.get(i + 1) != Some(&b'\n') {
+                        2
+                    } else {
+                        1
+                    };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut comments = 0usize;
+                while i < bytes.len() {
+                    if bytes[i..].starts_with(b"/*") {
+                        comments += 1;
+                        i += 2;
+                    } else if bytes[i..].starts_with(b"*/") {
+                        comments -= 1;
+                        i += 2;
+                        if comments == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            b'[' | b'{' | b'(' => {
+                open.push(i);
+                if open.len() > MAX_DEPTH {
+                    let bracket = bytes[i] as char;
+                    return Some(
+                        Diagnostic::new(
+                            Code::TooDeep,
+                            Span::new(file, i, i + 1),
+                            format!("brackets are nested more than {MAX_DEPTH} deep"),
+                        )
+                        .label(format!("this `{bracket}` opens level {}", open.len()))
+                        .secondary(Span::new(file, open[0], open[0] + 1), "the outermost bracket")
+                        .help("no infrastructure needs this depth: flatten the value, or give inner parts a name with `let` and refer to it"),
+                    );
+                }
+            }
+            b']' | b'}' | b')' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }

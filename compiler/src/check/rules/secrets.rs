@@ -5,7 +5,7 @@
 
 use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{EnvValue, Model, SecretId};
+use crate::ir::{EnvValue, Model};
 
 /// Words that make an environment key a credential.
 const CREDENTIAL_WORDS: &[&str] = &[
@@ -201,9 +201,14 @@ pub(super) fn literals(ctx: &mut Ctx<'_>, model: &Model) {
 }
 
 pub(super) fn unused(ctx: &mut Ctx<'_>, model: &Model) {
+    let mut used = vec![false; model.secrets.len()];
+    for s in &model.services {
+        for id in &s.secrets {
+            used[id.index()] = true;
+        }
+    }
     for (i, secret) in model.secrets.iter().enumerate() {
-        let id = SecretId(i as u32);
-        if !model.services.iter().any(|s| s.secrets.contains(&id)) {
+        if !used[i] {
             ctx.diagnostics.push(
                 Diagnostic::new(
                     Code::UnusedSecret,
