@@ -17,6 +17,7 @@ pub mod backend;
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
+pub mod diagram;
 pub mod graph;
 pub mod ir;
 pub mod source;

@@ -156,3 +156,29 @@ fn random_bytes_never_panic() {
     );
     let _ = root();
 }
+
+#[test]
+fn graph_draws_even_a_rejected_program() {
+    let path = write_temp(
+        "graph.inf",
+        "network edge {}\nservice jenkins {\n  image = \"jenkins/jenkins:2.462.3-lts\"\n  class = admin\n  networks = [edge]\n  port 8080 internal\n}\nservice web {\n  image = \"nginx:1.27-alpine\"\n  networks = [edge]\n  port 443 public\n  route \"ci.example.com\" -> jenkins:8080\n}\n",
+    );
+    let out = infrac(&["graph", "--format", "json", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    let graph: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let services = graph["services"].as_array().unwrap();
+    let jenkins = services.iter().find(|s| s["name"] == "jenkins").unwrap();
+    assert_eq!(jenkins["ports"][0]["declared"], "internal");
+    assert_eq!(jenkins["ports"][0]["effective"], "public");
+    let web = services.iter().find(|s| s["name"] == "web").unwrap();
+    assert!(web["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "E2002"));
+    for format in ["dot", "mermaid"] {
+        let out = infrac(&["graph", "--format", format, path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("jenkins"));
+    }
+}

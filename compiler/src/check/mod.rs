@@ -34,8 +34,12 @@ use crate::{stdlib, syntax};
 /// What checking one file produced.
 #[derive(Debug)]
 pub struct Checked {
-    /// The model, when there were no errors (warnings allowed).
+    /// The model, when there were no errors (warnings allowed): what a
+    /// backend may build.
     pub model: Option<Model>,
+    /// The model of a program whose names and values were sound but whose
+    /// rules found errors: not buildable, but drawable (`infrac graph`).
+    pub rejected: Option<Model>,
     /// Every finding, sorted and de-duplicated.
     pub diagnostics: Vec<Diagnostic>,
     /// Spans of secret values: renderers mask them in source snippets.
@@ -45,6 +49,11 @@ pub struct Checked {
 impl Checked {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The checked model, buildable or not.
+    pub fn analysed(&self) -> Option<&Model> {
+        self.model.as_ref().or(self.rejected.as_ref())
     }
 }
 
@@ -57,6 +66,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Checked {
         diagnostics::sort_and_dedup(&mut diagnostics);
         return Checked {
             model: None,
+            rejected: None,
             diagnostics,
             redactions: Vec::new(),
         };
@@ -66,7 +76,7 @@ pub fn check(sources: &mut Sources, file: FileId) -> Checked {
     let mut checked = check_parsed(&ast, &modules);
     checked.diagnostics.append(&mut diagnostics);
     if checked.has_errors() {
-        checked.model = None;
+        checked.rejected = checked.model.take();
     }
     diagnostics::sort_and_dedup(&mut checked.diagnostics);
     checked
@@ -197,6 +207,7 @@ impl<'a> Ctx<'a> {
         self.redactions.dedup();
         Checked {
             model,
+            rejected: None,
             diagnostics: self.diagnostics,
             redactions: self.redactions,
         }

@@ -8,6 +8,7 @@ mod build;
 mod check;
 mod completions;
 mod explain;
+mod graph;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ pub enum Command {
     Build(build::Args),
     /// Print the book page of a finding, by code (E2001) or name (data-exposed).
     Explain(explain::Args),
+    /// Draw the program's graph, coloured by effective exposure.
+    Graph(graph::Args),
     /// Print a shell completion script.
     Completions(completions::Args),
     /// Print a generated N-service program (for benchmarks).
@@ -99,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args, cli.color),
         Command::Build(args) => build::run(args, cli.color),
         Command::Explain(args) => explain::run(args),
+        Command::Graph(args) => graph::run(args, cli.color),
         Command::Completions(args) => completions::run(args),
         Command::Workload { services } => {
             print!("{}", crate::workload::program(services));
