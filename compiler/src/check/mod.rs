@@ -22,6 +22,7 @@ use indexmap::IndexMap;
 
 pub use catalogue::{repository_path, Catalogue};
 pub(crate) use names::closest as closest_finding;
+pub(crate) use rules::{credential_in_value, is_credential_key};
 pub use services::{is_duration, memory_bytes};
 
 use crate::ast::{self, Attribute, Decl, DeclKind, Item, Stmt, Value};
@@ -82,8 +83,9 @@ pub fn check(sources: &mut Sources, file: FileId) -> Checked {
     checked
 }
 
-/// Parses the catalogue and every `use std/NAME` module of `ast`.
-fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, Vec<Diagnostic>) {
+/// Parses the catalogue and every `use std/NAME` module of `ast`, adding
+/// their texts to `sources`.
+pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut wanted: Vec<&str> = vec![stdlib::CATALOGUE];
     for item in &ast.items {
