@@ -1,9 +1,598 @@
-//! The k8s backend (being written).
+//! The Kubernetes backend: `k8s/`, one manifest per object plus a
+//! `kustomization.yaml` that lists them (`kubectl apply -k k8s/`).
+//!
+//! What each construct becomes (research notes §3.3; the book's
+//! `targets/kubernetes.md` has the full table):
+//!
+//! - the program → a Namespace named after the project, labelled with the
+//!   strictest Pod Security level every pod meets;
+//! - a service → a ServiceAccount (no token) and a Deployment; a
+//!   StatefulSet when it mounts a named volume (one claim of 1Gi per pod,
+//!   a headless Service as its `serviceName`); a DaemonSet for
+//!   `mode = global`. Pods run as a non-root user with the RuntimeDefault
+//!   seccomp profile, every capability dropped, a read-only root (with
+//!   emptyDirs for `/tmp` and `tmpfs`), probes from `health`, and requests
+//!   and limits for cpu, memory and ephemeral storage. More than one
+//!   replica adds a PodDisruptionBudget and a preferred anti-affinity;
+//! - ports → `local`: no Service (a warning says how to `kubectl
+//!   port-forward`); anything wider: a ClusterIP Service; a `public` or
+//!   `restricted` port whose declared reach no route already carries: a
+//!   LoadBalancer Service (`loadBalancerSourceRanges` for the ranges,
+//!   `externalTrafficPolicy: Local` so pods see the client's address);
+//! - a route → an Ingress (class `nginx`, TLS from the Secret
+//!   `<project>-tls`) whose allowlist is the reach the route hands on —
+//!   its proxy's reach narrowed by the route's own `restricted(...)`, so a
+//!   chain of proxies never widens. A route that hands on no more than
+//!   `internal` reach stays inside the cluster: the proxy itself forwards
+//!   it, and a NetworkPolicy edge lets it;
+//! - the graph → NetworkPolicies: deny all ingress and egress, allow DNS
+//!   to kube-dns, then one pair of policies (egress on the client, ingress
+//!   on the server) per dependency, ingress from the ingress controller's
+//!   namespace to each routed port, and ingress from the address ranges
+//!   of each LoadBalancer. Nothing else talks: sharing a network is not
+//!   an edge here;
+//! - secrets → a projected volume at `/run/secrets/NAME` from Secrets the
+//!   manifests reference but never contain; an external store (or
+//!   `kubectl create secret`) creates them.
+//!
+//! Decisions worth knowing:
+//!
+//! - A proxy stays a workload. The Ingress controller is the edge for its
+//!   routes (one hop fewer, and each routed port admits only the
+//!   controller), but the proxy's own published ports keep the reach they
+//!   declare (a LoadBalancer), since it may serve content of its own. It
+//!   reaches its targets only where it `depends` on them.
+//! - `env("VAR")` values are left out with a warning: manifests are applied
+//!   by a controller with no environment to read, and writing the value
+//!   into a file is what `env(...)` avoids. A credential belongs in a
+//!   `secret`; configuration can be written in the program.
+//! - `host_network` is an error: a pod on the host's network is outside
+//!   every NetworkPolicy, so no exposure level could be enforced.
+//!   `privileged`, `host_pid`, `host_ipc` and added capabilities reach the
+//!   output only because the checker made the program waive them; they
+//!   are emitted as written, lower the namespace's Pod Security level, and
+//!   carry checkov skips that say so.
+//! - Node placement (`on`, `placement.role`) is a swarm notion and is not
+//!   emitted; placement labels become a `nodeSelector`.
+//! - A DaemonSet cannot claim storage per pod: a named volume of a global
+//!   service becomes an emptyDir, with a warning.
+//! - Names are the program's, as DNS labels (`db_password` →
+//!   `db-password`); a name the backend makes up (`web-public`,
+//!   `db-headless`, a policy's) never takes one already given.
+//!
+//! Checks that fire on every legitimate output get a checkov skip
+//! annotation on that object only, with the reason (an image pinned by tag
+//! but not digest: CKV_K8S_43).
 
+mod container;
+mod network;
+mod volumes;
+mod workload;
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::yaml::{self, Map, Node};
 use super::{Artifact, Options};
-use crate::diagnostics::Diagnostic;
-use crate::ir::Model;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::{Exposure, Model, Service, ServiceId};
 
-pub fn emit(_model: &Model, _options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>) {
-    (Vec::new(), Vec::new())
+pub use workload::Kind;
+
+/// The directory every file goes into, relative to the output directory.
+pub const DIR: &str = "k8s";
+/// The kustomization that lists every manifest.
+pub const KUSTOMIZATION: &str = "kustomization.yaml";
+/// The namespace the Ingress controller runs in.
+pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
+/// The IngressClass every Ingress names.
+pub const INGRESS_CLASS: &str = "nginx";
+
+pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>) {
+    let plan = Plan::new(model, options);
+    let mut diagnostics = Vec::new();
+    let mut objects = vec![namespace(&plan)];
+    objects.extend(network::policies(&plan, &mut diagnostics));
+    // Policies before pods, so no pod ever starts unfenced; then accounts,
+    // Services, workloads, budgets and, last, the Ingresses to them.
+    let ids = || (0..model.services.len()).map(|i| ServiceId(i as u32));
+    objects.extend(ids().map(|id| workload::service_account(&plan, id)));
+    objects.extend(network::services(&plan, &mut diagnostics));
+    for id in ids() {
+        objects.push(workload::workload(&plan, id, &mut diagnostics));
+    }
+    objects.extend(ids().filter_map(|id| workload::disruption_budget(&plan, id)));
+    objects.extend(network::ingresses(&plan));
+    (render(&plan, objects), diagnostics)
+}
+
+/// What every part of the backend needs to agree on, settled once: names,
+/// workload kinds, and which routes become Ingresses and which ports get a
+/// LoadBalancer.
+pub(crate) struct Plan<'a> {
+    pub(crate) model: &'a Model,
+    pub(crate) options: &'a Options,
+    pub(crate) namespace: String,
+    /// The Kubernetes name of each service, by [`ServiceId`].
+    pub(crate) names: Vec<String>,
+    pub(crate) kinds: Vec<Kind>,
+    pub(crate) routes: Vec<RoutePlan>,
+    pub(crate) balancers: Vec<Balancer>,
+    /// The headless Service of each StatefulSet, by [`ServiceId`].
+    pub(crate) headless: Vec<Option<String>>,
+    /// What the Ingresses carry to each (service, port) they lead to.
+    routed: HashMap<(ServiceId, u16), Exposure>,
+}
+
+/// A route with the reach it hands on.
+pub(crate) struct RoutePlan {
+    pub(crate) proxy: ServiceId,
+    pub(crate) index: usize,
+    /// The proxy's reach narrowed by the route's own allowlist.
+    pub(crate) handed: Exposure,
+    /// The Ingress it becomes, when it hands on more than `internal`.
+    pub(crate) ingress: Option<String>,
+}
+
+/// A LoadBalancer Service: the ports of one service that share one
+/// declared exposure and that no route already carries.
+pub(crate) struct Balancer {
+    pub(crate) service: ServiceId,
+    pub(crate) name: String,
+    pub(crate) exposure: Exposure,
+    /// Indexes into the service's `ports`.
+    pub(crate) ports: Vec<usize>,
+}
+
+impl<'a> Plan<'a> {
+    fn new(model: &'a Model, options: &'a Options) -> Plan<'a> {
+        let names = unique_names(model.services.iter().map(|s| dns_label(&s.name)));
+        let kinds = model
+            .services
+            .iter()
+            .map(|s| workload::kind_of(model, s))
+            .collect();
+        let mut plan = Plan {
+            model,
+            options,
+            namespace: options.project.clone(),
+            names,
+            kinds,
+            routes: Vec::new(),
+            balancers: Vec::new(),
+            headless: Vec::new(),
+            routed: HashMap::new(),
+        };
+        plan.routes = plan.plan_routes();
+        plan.routed = plan.plan_routed();
+        // Services share one name space: the extra ones take names no
+        // service has (`web-public` for `web` is not a service `web-public`).
+        let mut taken: Taken = plan.names.iter().cloned().collect();
+        plan.headless = plan
+            .kinds
+            .iter()
+            .zip(&plan.names)
+            .map(|(kind, name)| {
+                (*kind == Kind::StatefulSet).then(|| claim(&mut taken, &format!("{name}-headless")))
+            })
+            .collect();
+        plan.balancers = plan.plan_balancers(&mut taken);
+        plan
+    }
+
+    fn plan_routes(&self) -> Vec<RoutePlan> {
+        let mut taken = Taken::new();
+        let mut out = Vec::new();
+        for (p, proxy) in self.model.services.iter().enumerate() {
+            // A proxy with no port of its own hands nothing on (as in the checker).
+            let Some(reach) = proxy.reach() else { continue };
+            for (index, route) in proxy.routes.iter().enumerate() {
+                let handed = match &route.restriction {
+                    Some(nets) => reach.meet(&Exposure::Restricted(nets.clone())),
+                    None => reach.clone(),
+                };
+                let ingress = (handed.rank() >= 2).then(|| {
+                    claim(
+                        &mut taken,
+                        &format!("{}-{}", self.names[p], matcher_slug(&route.matcher)),
+                    )
+                });
+                out.push(RoutePlan {
+                    proxy: ServiceId(p as u32),
+                    index,
+                    handed,
+                    ingress,
+                });
+            }
+        }
+        out
+    }
+
+    /// The reach the Ingresses carry to a port: the join of what every
+    /// route that becomes an Ingress hands on to it.
+    fn routed_reach(&self, target: ServiceId, port: u16) -> Option<&Exposure> {
+        self.routed.get(&(target, port))
+    }
+
+    fn plan_routed(&self) -> HashMap<(ServiceId, u16), Exposure> {
+        let mut routed: HashMap<(ServiceId, u16), Exposure> = HashMap::new();
+        for r in self.routes.iter().filter(|r| r.ingress.is_some()) {
+            let route = self.route(r);
+            routed
+                .entry((route.target, route.port))
+                .and_modify(|e| *e = e.join(&r.handed))
+                .or_insert_with(|| r.handed.clone());
+        }
+        routed
+    }
+
+    fn plan_balancers(&self, taken: &mut Taken) -> Vec<Balancer> {
+        let mut out = Vec::new();
+        for (i, s) in self.model.services.iter().enumerate() {
+            let id = ServiceId(i as u32);
+            let mut groups: Vec<(Exposure, Vec<usize>)> = Vec::new();
+            for (p, port) in s.ports.iter().enumerate() {
+                if port.declared.rank() < 2 {
+                    continue;
+                }
+                // Served by the Ingress already when the routes to it carry
+                // at least the reach it declares.
+                if let Some(routed) = self.routed_reach(id, port.container) {
+                    if !normal(&port.declared).wider_than(&normal(routed)) {
+                        continue;
+                    }
+                }
+                match groups.iter_mut().find(|(e, _)| *e == port.declared) {
+                    Some((_, ports)) => ports.push(p),
+                    None => groups.push((port.declared.clone(), vec![p])),
+                }
+            }
+            let mut restricted = 0;
+            for (exposure, ports) in groups {
+                let suffix = match &exposure {
+                    Exposure::Public => "public".to_string(),
+                    _ => {
+                        restricted += 1;
+                        match restricted {
+                            1 => "restricted".to_string(),
+                            n => format!("restricted-{n}"),
+                        }
+                    }
+                };
+                out.push(Balancer {
+                    service: id,
+                    name: claim(taken, &format!("{}-{suffix}", self.names[i])),
+                    exposure,
+                    ports,
+                });
+            }
+        }
+        out
+    }
+
+    pub(crate) fn service(&self, id: ServiceId) -> &'a Service {
+        self.model.service(id)
+    }
+
+    pub(crate) fn name(&self, id: ServiceId) -> &str {
+        &self.names[id.index()]
+    }
+
+    pub(crate) fn route(&self, r: &RoutePlan) -> &'a crate::ir::Route {
+        &self.model.service(r.proxy).routes[r.index]
+    }
+
+    /// Whether an Ingress leads to this port (it then needs a ClusterIP
+    /// Service even when it is `local`).
+    pub(crate) fn is_ingress_target(&self, target: ServiceId, port: u16) -> bool {
+        self.routed_reach(target, port).is_some()
+    }
+
+    /// The `kubectl` word for the service's workload (`deploy/NAME`).
+    pub(crate) fn workload_ref(&self, id: ServiceId) -> String {
+        format!("{}/{}", self.kinds[id.index()].short(), self.name(id))
+    }
+
+    /// `metadata:` of an object of this program; `service` adds its
+    /// `app.kubernetes.io/name` label.
+    pub(crate) fn metadata(&self, name: &str, service: Option<ServiceId>, annotations: Map) -> Map {
+        let mut m = Map::new();
+        m.insert("name", name);
+        m.insert("namespace", self.namespace.as_str());
+        m.insert("labels", self.labels(service));
+        m.insert_map("annotations", annotations);
+        m
+    }
+
+    pub(crate) fn labels(&self, service: Option<ServiceId>) -> Map {
+        let mut labels = Map::new();
+        if let Some(id) = service {
+            labels.insert("app.kubernetes.io/name", self.name(id));
+        }
+        labels
+            .insert("app.kubernetes.io/part-of", self.options.project.as_str())
+            .insert("app.kubernetes.io/managed-by", "infrac");
+        labels
+    }
+
+    /// The labels that select a service's pods.
+    pub(crate) fn selector(&self, id: ServiceId) -> Map {
+        let mut m = Map::new();
+        m.insert("app.kubernetes.io/name", self.name(id));
+        m
+    }
+}
+
+/// The exposure with its address ranges sorted, so two spellings of one
+/// reach compare equal.
+fn normal(e: &Exposure) -> Exposure {
+    match e {
+        Exposure::Restricted(nets) => {
+            let mut nets = nets.clone();
+            nets.sort();
+            nets.dedup();
+            Exposure::Restricted(nets)
+        }
+        other => other.clone(),
+    }
+}
+
+/// One generated object: its kind (for the file name), its name, comment
+/// lines for the top of its file, and its body.
+pub(crate) struct Object {
+    pub(crate) kind: &'static str,
+    pub(crate) name: String,
+    pub(crate) notes: Vec<String>,
+    pub(crate) body: Map,
+}
+
+impl Object {
+    /// An object with `apiVersion`, `kind` and `metadata` filled in.
+    pub(crate) fn new(api_version: &str, kind: &'static str, metadata: Map) -> Object {
+        let name = match metadata.get("name") {
+            Some(Node::Str(n)) => n.clone(),
+            _ => unreachable!("every object is built with a name"),
+        };
+        let mut body = Map::new();
+        body.insert("apiVersion", api_version)
+            .insert("kind", kind)
+            .insert("metadata", metadata);
+        Object {
+            kind,
+            name,
+            notes: Vec::new(),
+            body,
+        }
+    }
+
+    pub(crate) fn note(mut self, line: impl Into<String>) -> Object {
+        self.notes.push(line.into());
+        self
+    }
+}
+
+/// checkov skip annotations: `checkov.io/skipN: CHECK=reason`. checkov
+/// splits the value at `=`, so a reason must not contain one.
+pub(crate) fn checkov_skips(skips: &[(&str, String)]) -> Map {
+    let mut m = Map::new();
+    for (i, (check, reason)) in skips.iter().enumerate() {
+        debug_assert!(!reason.contains('='), "checkov splits at `=`: {reason}");
+        m.insert(
+            format!("checkov.io/skip{}", i + 1),
+            format!("{check}={}", reason.replace('=', " ")),
+        );
+    }
+    m
+}
+
+fn namespace(plan: &Plan<'_>) -> Object {
+    let level = plan
+        .model
+        .services
+        .iter()
+        .map(workload::pod_security)
+        .max()
+        .unwrap_or(workload::PodSecurity::Restricted);
+    let mut labels = plan.labels(None);
+    labels
+        .insert("pod-security.kubernetes.io/enforce", level.as_str())
+        .insert("pod-security.kubernetes.io/enforce-version", "latest")
+        .insert("pod-security.kubernetes.io/warn", "restricted")
+        .insert("pod-security.kubernetes.io/warn-version", "latest");
+    let mut metadata = Map::new();
+    metadata
+        .insert("name", plan.namespace.as_str())
+        .insert("labels", labels);
+    let mut body = Map::new();
+    body.insert("apiVersion", "v1")
+        .insert("kind", "Namespace")
+        .insert("metadata", metadata);
+    let mut o = Object {
+        kind: "Namespace",
+        name: plan.namespace.clone(),
+        notes: Vec::new(),
+        body,
+    };
+    if level != workload::PodSecurity::Restricted {
+        o = o.note(format!(
+            "Pod Security `{}`, not `restricted`: a service waived host access or added capabilities.",
+            level.as_str()
+        ));
+    }
+    o
+}
+
+/// Numbers the objects in order, writes one file each and the kustomization.
+fn render(plan: &Plan<'_>, objects: Vec<Object>) -> Vec<Artifact> {
+    let width = objects.len().saturating_sub(1).to_string().len().max(2);
+    let mut artifacts = Vec::with_capacity(objects.len() + 1);
+    let mut resources = Vec::with_capacity(objects.len());
+    let generated = format!(
+        "Generated by infrac {} from {}.",
+        env!("CARGO_PKG_VERSION"),
+        plan.options.source
+    );
+    let keep_out = "Do not edit: change the program and run `infrac build` again.".to_string();
+    for (i, o) in objects.iter().enumerate() {
+        let file = format!(
+            "{i:0width$}-{}-{}.yaml",
+            o.kind.to_ascii_lowercase(),
+            o.name
+        );
+        let mut header = vec![generated.clone(), keep_out.clone()];
+        header.extend(o.notes.iter().cloned());
+        artifacts.push(Artifact {
+            path: format!("{DIR}/{file}").into(),
+            contents: yaml::to_string(&header, &o.body),
+        });
+        resources.push(Node::Str(file));
+    }
+    let mut root = Map::new();
+    root.insert("apiVersion", "kustomize.config.k8s.io/v1beta1")
+        .insert("kind", "Kustomization")
+        .insert("resources", Node::Seq(resources));
+    let mut header = vec![
+        generated,
+        keep_out,
+        format!("Apply: kubectl apply -k {DIR}/"),
+    ];
+    header.extend(prerequisites(plan));
+    artifacts.push(Artifact {
+        path: format!("{DIR}/{KUSTOMIZATION}").into(),
+        contents: yaml::to_string(&header, &root),
+    });
+    artifacts
+}
+
+/// What must exist before the manifests apply: the Secrets they
+/// reference but never contain, and the Ingress controller.
+fn prerequisites(plan: &Plan<'_>) -> Vec<String> {
+    let ns = &plan.namespace;
+    let mut lines = Vec::new();
+    let used: BTreeMap<&str, &crate::ir::Secret> = plan
+        .model
+        .services
+        .iter()
+        .flat_map(|s| s.secrets.iter())
+        .map(|id| {
+            let secret = plan.model.secret(*id);
+            (secret.name.as_str(), secret)
+        })
+        .collect();
+    if !used.is_empty() {
+        lines.push(
+            "These manifests hold no secret values. Create each Secret (key `value`) first:"
+                .to_string(),
+        );
+    }
+    for secret in used.values() {
+        let name = dns_label(&secret.name);
+        let how = match &secret.source {
+            crate::ir::SecretSource::Env(var) => format!(
+                "printf %s \"${var}\" | kubectl create secret generic {name} -n {ns} --from-file=value=/dev/stdin"
+            ),
+            crate::ir::SecretSource::File(path) => format!(
+                "kubectl create secret generic {name} -n {ns} --from-file=value={path}"
+            ),
+            crate::ir::SecretSource::External(key) => format!(
+                "{name}: synced by your external secret store (e.g. an ExternalSecret) from `{key}`"
+            ),
+        };
+        lines.push(format!("  {how}"));
+    }
+    if plan.routes.iter().any(|r| r.ingress.is_some()) {
+        lines.push(format!(
+            "Ingresses need ingress-nginx in namespace `{INGRESS_NAMESPACE}` (its Service with externalTrafficPolicy: Local, so allowlists see client addresses)"
+        ));
+        lines.push(format!(
+            "and the TLS Secret `{ns}-tls` in `{ns}` (e.g. from cert-manager)."
+        ));
+    }
+    lines
+}
+
+/// A name Kubernetes accepts for any object (an RFC 1035 label): lower
+/// case letters, digits and `-`, starting with a letter, at most 63 bytes.
+pub(crate) fn dns_label(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        let c = c.to_ascii_lowercase();
+        let c = if c.is_ascii_alphanumeric() { c } else { '-' };
+        if !(c == '-' && (out.is_empty() || out.ends_with('-'))) {
+            out.push(c);
+        }
+    }
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        out.insert_str(0, "x-");
+    }
+    out.truncate(63);
+    out.trim_end_matches('-').to_string()
+}
+
+/// Names already given in one name space.
+pub(crate) type Taken = std::collections::HashSet<String>;
+
+/// Distinct names: a later name that collides after [`dns_label`] gets `-2`, `-3`, ...
+fn unique_names(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut taken = Taken::new();
+    names.map(|name| claim(&mut taken, &name)).collect()
+}
+
+/// `raw` as a [`dns_label`] that is not in `taken` yet (else with `-2`,
+/// `-3`, ...), which it then joins.
+pub(crate) fn claim(taken: &mut Taken, raw: &str) -> String {
+    let base = dns_label(raw);
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.contains(&name) {
+        let suffix = format!("-{n}");
+        let mut stem = base.clone();
+        stem.truncate(63 - suffix.len());
+        name = format!("{}{suffix}", stem.trim_end_matches('-'));
+        n += 1;
+    }
+    taken.insert(name.clone());
+    name
+}
+
+/// `app.example.com` → `app-example-com`, `/api/v1` → `api-v1`, `/` → `root`.
+fn matcher_slug(matcher: &str) -> String {
+    let slug = dns_label(matcher.trim_start_matches('/'));
+    if slug.is_empty() || matcher == "/" {
+        "root".to_string()
+    } else {
+        slug
+    }
+}
+
+/// The protocol as Kubernetes spells it.
+pub(crate) fn protocol(p: crate::ast::Protocol) -> &'static str {
+    match p {
+        crate::ast::Protocol::Tcp => "TCP",
+        crate::ast::Protocol::Udp => "UDP",
+    }
+}
+
+/// A warning that Kubernetes narrows what the program says.
+pub(crate) fn narrows(span: crate::span::Span, message: String) -> Diagnostic {
+    Diagnostic::new(Code::TargetNarrows, span, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(dns_label("db_password"), "db-password");
+        assert_eq!(dns_label("Node__Exporter"), "node-exporter");
+        assert_eq!(dns_label("9lives"), "x-9lives");
+        assert_eq!(dns_label(&"a".repeat(80)).len(), 63);
+        assert_eq!(matcher_slug("app.example.com"), "app-example-com");
+        assert_eq!(matcher_slug("/api/v1"), "api-v1");
+        assert_eq!(matcher_slug("/"), "root");
+        assert_eq!(
+            unique_names(["a-b".to_string(), "a_b".to_string()].into_iter()),
+            vec!["a-b".to_string(), "a-b-2".to_string()]
+        );
+    }
 }

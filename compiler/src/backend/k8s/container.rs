@@ -1,0 +1,366 @@
+//! The container of a service's pod: image, command, environment, ports,
+//! probes from `health`, requests and limits, and its security context —
+//! every capability dropped, no privilege escalation, a read-only root —
+//! each default yielding to what the program says.
+
+use super::volumes::Volumes;
+use super::workload::{capability, identity, waived};
+use super::{narrows, protocol, Plan};
+use crate::backend::yaml::{strings, Map, Node};
+use crate::diagnostics::Diagnostic;
+use crate::ir::{EnvValue, Health, HealthProbe, Resources, Service, ServiceId};
+
+pub(super) fn container(
+    plan: &Plan<'_>,
+    id: ServiceId,
+    volumes: &Volumes,
+    skips: &mut Vec<(&'static str, String)>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Map {
+    let s = plan.service(id);
+    let mut c = Map::new();
+    c.insert("name", plan.name(id))
+        .insert("image", s.image.as_str())
+        .insert("imagePullPolicy", "Always");
+    if let Some(args) = &s.entrypoint {
+        c.insert("command", expand_safe(args));
+    }
+    if let Some(args) = &s.command {
+        c.insert("args", expand_safe(args));
+    }
+    c.insert_some("workingDir", s.working_dir.as_ref());
+    let mut env = Vec::new();
+    for var in &s.env {
+        match &var.value {
+            EnvValue::Literal(value) => {
+                let mut m = Map::new();
+                m.insert("name", var.key.as_str())
+                    .insert("value", value.replace('$', "$$"));
+                env.push(Node::Map(m));
+            }
+            EnvValue::HostEnv(host) => diagnostics.push(
+                narrows(
+                    var.value_span,
+                    format!("Kubernetes manifests have no deploying environment: `{}` of `{}` is left out", var.key, s.name),
+                )
+                .label(format!("`{host}` is read when deploying"))
+                .help("write configuration as a value in the program; pass a credential as a `secret`, which pods read from /run/secrets/NAME"),
+            ),
+        }
+    }
+    c.insert_seq("env", env);
+    let ports: Vec<Node> = s
+        .ports
+        .iter()
+        .map(|p| {
+            let mut m = Map::new();
+            m.insert("containerPort", p.container)
+                .insert("protocol", protocol(p.protocol));
+            Node::Map(m)
+        })
+        .collect();
+    c.insert_seq("ports", ports);
+    probes(&mut c, s, skips);
+    let (resources, defaulted) = resources(&s.resources);
+    match defaulted {
+        true => c.insert_commented(
+            "resources",
+            resources,
+            "The program sets no cpu or memory limit (W4003): these are infrac's defaults.",
+        ),
+        false => c.insert("resources", resources),
+    };
+    c.insert("securityContext", container_security(s, skips));
+    c.insert_seq("volumeMounts", volumes.mounts.clone());
+    c
+}
+
+/// Kubernetes expands `$(VAR)` in commands, arguments and env values;
+/// `$$` keeps a `$` literal.
+fn expand_safe(args: &[String]) -> Node {
+    Node::Seq(
+        args.iter()
+            .map(|a| Node::Str(a.replace('$', "$$")))
+            .collect(),
+    )
+}
+
+fn container_security(s: &Service, skips: &mut Vec<(&'static str, String)>) -> Map {
+    let read_only = s.read_only != Some(false);
+    if !read_only {
+        skips.push((
+            "CKV_K8S_22",
+            "the program sets read_only to false for this image".to_string(),
+        ));
+    }
+    let add: Vec<String> = s.cap_add.iter().map(|c| capability(c)).collect();
+    if !add.is_empty() {
+        let reason = format!(
+            "capabilities {} are added in the program; the checker judged them",
+            add.join(" and ")
+        );
+        skips.push(("CKV_K8S_25", reason.clone()));
+        if add.iter().any(|c| c == "NET_RAW") {
+            skips.push(("CKV_K8S_28", reason.clone()));
+        }
+        if add.iter().any(|c| c == "SYS_ADMIN") {
+            skips.push(("CKV_K8S_39", reason));
+        }
+    }
+    if s.privileged {
+        skips.push(("CKV_K8S_16", waived("privileged")));
+        skips.push(("CKV_K8S_20", waived("privileged")));
+    }
+    let mut caps = Map::new();
+    caps.insert("drop", strings(&["ALL"]));
+    caps.insert_seq("add", add.iter().map(Node::from).collect());
+    let mut m = Map::new();
+    // The API rejects a privileged container that may not escalate.
+    m.insert("allowPrivilegeEscalation", s.privileged)
+        .insert("privileged", s.privileged)
+        .insert("readOnlyRootFilesystem", read_only)
+        .insert("runAsNonRoot", identity(s).map_or(true, |i| i.uid != 0))
+        .insert("capabilities", caps);
+    m
+}
+
+/// Liveness and readiness from `health`; without one, a TCP check of the
+/// first TCP port, so a dead process is still replaced.
+fn probes(c: &mut Map, s: &Service, skips: &mut Vec<(&'static str, String)>) {
+    if let Some(h) = &s.health {
+        c.insert("livenessProbe", probe(h, true));
+        c.insert("readinessProbe", probe(h, false));
+        return;
+    }
+    let Some(port) = s
+        .ports
+        .iter()
+        .find(|p| p.protocol == crate::ast::Protocol::Tcp)
+    else {
+        let reason =
+            "the program declares no health check and the service has no port to probe (W4002)";
+        skips.push(("CKV_K8S_8", reason.to_string()));
+        skips.push(("CKV_K8S_9", reason.to_string()));
+        return;
+    };
+    let tcp = |delay: Option<u32>| {
+        let mut handler = Map::new();
+        handler.insert("port", port.container);
+        let mut m = Map::new();
+        m.insert("tcpSocket", handler);
+        m.insert_some("initialDelaySeconds", delay);
+        m.insert("periodSeconds", 10u32);
+        m
+    };
+    c.insert_commented(
+        "livenessProbe",
+        tcp(Some(10)),
+        format!(
+            "The program declares no health check (W4002): these probes only see port {} accept connections.",
+            port.container
+        ),
+    );
+    c.insert("readinessProbe", tcp(None));
+}
+
+fn probe(h: &Health, liveness: bool) -> Map {
+    let mut m = Map::new();
+    match &h.probe {
+        HealthProbe::Command(args) => {
+            let mut exec = Map::new();
+            exec.insert("command", strings(args));
+            m.insert("exec", exec);
+        }
+        HealthProbe::Http { path, port } => {
+            let mut get = Map::new();
+            get.insert("path", path.as_str()).insert("port", *port);
+            m.insert("httpGet", get);
+        }
+        HealthProbe::Tcp { port } => {
+            let mut tcp = Map::new();
+            tcp.insert("port", *port);
+            m.insert("tcpSocket", tcp);
+        }
+    }
+    if liveness {
+        m.insert_some(
+            "initialDelaySeconds",
+            h.start_period.as_deref().and_then(seconds),
+        );
+    }
+    m.insert_some("periodSeconds", h.interval.as_deref().and_then(seconds));
+    m.insert_some("timeoutSeconds", h.timeout.as_deref().and_then(seconds));
+    m.insert_some("failureThreshold", h.retries);
+    m
+}
+
+/// Whole seconds of a checked duration (`1m30s` → 90), at least 1.
+pub(super) fn seconds(duration: &str) -> Option<u32> {
+    let mut total_ms: u64 = 0;
+    let mut rest = duration;
+    while !rest.is_empty() {
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit_ms, len) = if rest.starts_with("ms") {
+            (1, 2)
+        } else if rest.starts_with("us") {
+            (0, 2)
+        } else if rest.starts_with('s') {
+            (1000, 1)
+        } else if rest.starts_with('m') {
+            (60_000, 1)
+        } else if rest.starts_with('h') {
+            (3_600_000, 1)
+        } else {
+            return None;
+        };
+        total_ms = total_ms.saturating_add(n.saturating_mul(unit_ms));
+        rest = &rest[len..];
+    }
+    Some(total_ms.div_ceil(1000).clamp(1, u64::from(u32::MAX)) as u32)
+}
+
+/// Requests and limits for cpu, memory and ephemeral storage, and whether
+/// a cpu or memory value had to be defaulted.
+fn resources(r: &Resources) -> (Map, bool) {
+    let cpu_request = r.cpu_request.as_deref().and_then(millicores);
+    let cpu_limit = r
+        .cpu
+        .as_deref()
+        .and_then(millicores)
+        .unwrap_or_else(|| cpu_request.unwrap_or(0).max(500));
+    // The API rejects a request above its limit: a request never exceeds it.
+    let cpu_request = cpu_request.unwrap_or(100).min(cpu_limit);
+    let memory_limit = r
+        .memory
+        .as_deref()
+        .map(memory)
+        .or_else(|| r.memory_request.as_deref().map(memory))
+        .map_or_else(
+            || "512Mi".to_string(),
+            |m| larger(m, "512Mi", r.memory.is_none()),
+        );
+    let memory_request = smaller(
+        &memory_limit,
+        &r.memory_request
+            .as_deref()
+            .map_or_else(|| "128Mi".to_string(), memory),
+    );
+    let mut requests = Map::new();
+    requests
+        .insert("cpu", cpu(cpu_request))
+        .insert("memory", memory_request)
+        .insert("ephemeral-storage", "64Mi");
+    let mut limits = Map::new();
+    limits
+        .insert("cpu", cpu(cpu_limit))
+        .insert("memory", memory_limit)
+        .insert("ephemeral-storage", "1Gi");
+    let mut m = Map::new();
+    m.insert("requests", requests).insert("limits", limits);
+    (m, r.cpu.is_none() || r.memory.is_none())
+}
+
+/// `a`, or the default `b` when `a` was only a request below it.
+fn larger(a: String, b: &str, a_is_request: bool) -> String {
+    let bytes = |s: &str| crate::check::memory_bytes(s).unwrap_or(0);
+    if a_is_request && bytes(&a) < bytes(b) {
+        b.to_string()
+    } else {
+        a
+    }
+}
+
+fn smaller(a: &str, b: &str) -> String {
+    let bytes = |s: &str| crate::check::memory_bytes(s).unwrap_or(0);
+    if bytes(a) < bytes(b) { a } else { b }.to_string()
+}
+
+/// Compose-style CPUs (`"0.5"`) in millicores.
+fn millicores(cpus: &str) -> Option<i64> {
+    let c: f64 = cpus.parse().ok()?;
+    Some(((c * 1000.0).round() as i64).max(1))
+}
+
+/// Millicores as Kubernetes writes them: `500m`, `2`.
+fn cpu(millis: i64) -> String {
+    if millis % 1000 == 0 {
+        (millis / 1000).to_string()
+    } else {
+        format!("{millis}m")
+    }
+}
+
+/// A memory size as a Kubernetes quantity: binary and upper-case decimal
+/// suffixes stay as written; anything else (`512MB`, `1g`) becomes bytes,
+/// since Kubernetes reads `m` as milli.
+pub(crate) fn memory(value: &str) -> String {
+    let digits_end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(digits_end);
+    let kept = matches!(unit, "Ki" | "Mi" | "Gi" | "Ti" | "k" | "M" | "G" | "T")
+        || (unit.is_empty() && !number.contains('.'));
+    if kept && number.parse::<f64>().is_ok() {
+        return value.to_string();
+    }
+    crate::check::memory_bytes(value).map_or_else(|| value.to_string(), |b| b.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities() {
+        assert_eq!(cpu(millicores("0.5").unwrap()), "500m");
+        assert_eq!(cpu(millicores("2").unwrap()), "2");
+        assert_eq!(cpu(millicores("0.25").unwrap()), "250m");
+        assert_eq!(cpu(millicores("1.5").unwrap()), "1500m");
+        assert_eq!(memory("512Mi"), "512Mi");
+        assert_eq!(memory("1G"), "1G");
+        assert_eq!(memory("1g"), "1000000000");
+        assert_eq!(memory("512MB"), "512000000");
+        assert_eq!(memory("1.5Gi"), "1.5Gi");
+        assert_eq!(seconds("10s"), Some(10));
+        assert_eq!(seconds("1m30s"), Some(90));
+        assert_eq!(seconds("500ms"), Some(1));
+    }
+
+    #[test]
+    fn requests_never_exceed_limits() {
+        let r = Resources {
+            cpu: Some("0.5".into()),
+            cpu_request: Some("1".into()),
+            memory: Some("256Mi".into()),
+            memory_request: Some("1Gi".into()),
+            ..Resources::default()
+        };
+        let (m, defaulted) = resources(&r);
+        assert!(!defaulted);
+        let requests = match m.get("requests") {
+            Some(Node::Map(r)) => r.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(requests.get("cpu"), Some(&Node::from("500m")));
+        assert_eq!(requests.get("memory"), Some(&Node::from("256Mi")));
+    }
+
+    #[test]
+    fn defaults_respect_requests() {
+        let r = Resources {
+            cpu_request: Some("2".into()),
+            memory_request: Some("1Gi".into()),
+            ..Resources::default()
+        };
+        let (m, defaulted) = resources(&r);
+        assert!(defaulted);
+        let limits = match m.get("limits") {
+            Some(Node::Map(l)) => l.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(limits.get("cpu"), Some(&Node::from("2")));
+        assert_eq!(limits.get("memory"), Some(&Node::from("1Gi")));
+    }
+}

@@ -1,0 +1,458 @@
+//! Who reaches what: Services (ClusterIP, headless, LoadBalancer), the
+//! Ingresses that routes become, and the NetworkPolicies that admit
+//! exactly the program's edges — dependencies, routes, and the address
+//! ranges of published ports — over a namespace that denies everything
+//! else.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{claim, narrows, protocol, Balancer, Object, Plan, INGRESS_CLASS, INGRESS_NAMESPACE};
+use crate::ast::Protocol;
+use crate::backend::yaml::{strings, Map, Node};
+use crate::diagnostics::Diagnostic;
+use crate::ir::{Exposure, Port, ServiceId};
+
+/// The ports other pods may reach: every port but `local` ones, which an
+/// Ingress may still lead to.
+fn cluster_ports<'m>(plan: &Plan<'m>, id: ServiceId) -> Vec<&'m Port> {
+    plan.service(id)
+        .ports
+        .iter()
+        .filter(|p| p.declared != Exposure::Local || plan.is_ingress_target(id, p.container))
+        .collect()
+}
+
+fn service_port(p: &Port, port: u16) -> Node {
+    let mut m = Map::new();
+    m.insert("name", format!("{}-{port}", p.protocol.as_str()))
+        .insert("port", port)
+        .insert("targetPort", p.container)
+        .insert("protocol", protocol(p.protocol));
+    Node::Map(m)
+}
+
+pub(super) fn services(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Object> {
+    let mut out = Vec::new();
+    for (i, s) in plan.model.services.iter().enumerate() {
+        let id = ServiceId(i as u32);
+        for p in &s.ports {
+            if p.declared == Exposure::Local && !plan.is_ingress_target(id, p.container) {
+                diagnostics.push(
+                    narrows(
+                        p.level_span,
+                        format!(
+                            "Kubernetes gets no Service for `local` port {} of `{}`",
+                            p.container, s.name
+                        ),
+                    )
+                    .label("local: reachable only through the API server")
+                    .help(format!(
+                        "reach it with `kubectl port-forward -n {} {} {}`",
+                        plan.namespace,
+                        plan.workload_ref(id),
+                        p.container
+                    )),
+                );
+            }
+        }
+        let ports = cluster_ports(plan, id);
+        if !ports.is_empty() {
+            let mut spec = Map::new();
+            spec.insert("type", "ClusterIP")
+                .insert("selector", plan.selector(id))
+                .insert(
+                    "ports",
+                    Node::Seq(ports.iter().map(|p| service_port(p, p.container)).collect()),
+                );
+            let mut o = Object::new(
+                "v1",
+                "Service",
+                plan.metadata(plan.name(id), Some(id), Map::new()),
+            );
+            o.body.insert("spec", spec);
+            out.push(o);
+        }
+        if let Some(headless) = &plan.headless[i] {
+            let mut spec = Map::new();
+            spec.insert("clusterIP", "None")
+                .insert("selector", plan.selector(id));
+            spec.insert_seq(
+                "ports",
+                ports.iter().map(|p| service_port(p, p.container)).collect(),
+            );
+            let mut o = Object::new(
+                "v1",
+                "Service",
+                plan.metadata(headless, Some(id), Map::new()),
+            )
+            .note(format!(
+                "Stable pod names for the StatefulSet `{}`.",
+                plan.name(id)
+            ));
+            o.body.insert("spec", spec);
+            out.push(o);
+        }
+        for b in plan.balancers.iter().filter(|b| b.service == id) {
+            out.push(balancer(plan, b));
+        }
+    }
+    out
+}
+
+fn balancer(plan: &Plan<'_>, b: &Balancer) -> Object {
+    let s = plan.service(b.service);
+    let mut spec = Map::new();
+    spec.insert("type", "LoadBalancer");
+    // Keep the client's address: the source ranges and the NetworkPolicy's
+    // ipBlocks judge it, and a hop through another node would hide it.
+    spec.insert("externalTrafficPolicy", "Local");
+    if let Exposure::Restricted(nets) = &b.exposure {
+        let ranges: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+        spec.insert("loadBalancerSourceRanges", strings(&ranges));
+    }
+    spec.insert("selector", plan.selector(b.service));
+    let ports: Vec<Node> = b
+        .ports
+        .iter()
+        .map(|p| service_port(&s.ports[*p], s.ports[*p].host))
+        .collect();
+    spec.insert("ports", Node::Seq(ports));
+    let mut o = Object::new(
+        "v1",
+        "Service",
+        plan.metadata(&b.name, Some(b.service), Map::new()),
+    )
+    .note(format!(
+        "`{}` ports of `{}`: reachable from {}.",
+        b.exposure.word(),
+        s.name,
+        match &b.exposure {
+            Exposure::Restricted(nets) => crate::backend::docker::ranges(nets),
+            _ => "anywhere".to_string(),
+        }
+    ));
+    if !s.routes.is_empty() {
+        o = o.note(format!(
+            "`{}` is a proxy: its routes are Ingresses; this carries only what it serves itself.",
+            s.name
+        ));
+    }
+    o.body.insert("spec", spec);
+    o
+}
+
+pub(super) fn ingresses(plan: &Plan<'_>) -> Vec<Object> {
+    plan.routes
+        .iter()
+        .filter_map(|r| Some(ingress(plan, r, r.ingress.as_ref()?)))
+        .collect()
+}
+
+/// The Ingress of one route: its host (or its path on no host), TLS, and
+/// the allowlist of the reach the route hands on.
+fn ingress(plan: &Plan<'_>, r: &super::RoutePlan, name: &str) -> Object {
+    let route = plan.route(r);
+    let mut annotations = Map::new();
+    let reach = match &r.handed {
+        Exposure::Restricted(nets) => {
+            let ranges: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
+            let ranges = ranges.join(",");
+            // ingress-nginx reads the first; releases since 1.9 also the second.
+            for key in ["whitelist-source-range", "allowlist-source-range"] {
+                annotations.insert(
+                    format!("nginx.ingress.kubernetes.io/{key}"),
+                    ranges.as_str(),
+                );
+            }
+            format!("{} only", crate::backend::docker::ranges(nets))
+        }
+        _ => "anywhere".to_string(),
+    };
+    let host = (!route.matcher.starts_with('/')).then_some(route.matcher.as_str());
+    let mut port = Map::new();
+    port.insert("number", route.port);
+    let mut service = Map::new();
+    service
+        .insert("name", plan.name(route.target))
+        .insert("port", port);
+    let mut backend = Map::new();
+    backend.insert("service", service);
+    let mut path = Map::new();
+    path.insert("path", host.map_or(route.matcher.as_str(), |_| "/"))
+        .insert("pathType", "Prefix")
+        .insert("backend", backend);
+    let mut http = Map::new();
+    http.insert("paths", Node::Seq(vec![Node::Map(path)]));
+    let mut rule = Map::new();
+    rule.insert_some("host", host);
+    rule.insert("http", http);
+    let mut tls = Map::new();
+    if let Some(h) = host {
+        tls.insert("hosts", strings(&[h]));
+    }
+    tls.insert("secretName", format!("{}-tls", plan.namespace));
+    let mut spec = Map::new();
+    spec.insert("ingressClassName", INGRESS_CLASS)
+        .insert("tls", Node::Seq(vec![Node::Map(tls)]))
+        .insert("rules", Node::Seq(vec![Node::Map(rule)]));
+    let mut o = Object::new(
+        "networking.k8s.io/v1",
+        "Ingress",
+        plan.metadata(name, Some(route.target), annotations),
+    )
+    .note(format!(
+        "`{}` routes {} -> {}:{}: reachable from {reach}, the reach it hands on.",
+        plan.service(r.proxy).name,
+        route.matcher,
+        plan.service(route.target).name,
+        route.port,
+    ));
+    o.body.insert("spec", spec);
+    o
+}
+
+/// A port and protocol a policy admits.
+type PortKey = (u16, Protocol);
+
+fn policy_ports(ports: &BTreeSet<PortKey>) -> Node {
+    Node::Seq(
+        ports
+            .iter()
+            .map(|(port, proto)| {
+                let mut m = Map::new();
+                m.insert("protocol", protocol(*proto)).insert("port", *port);
+                Node::Map(m)
+            })
+            .collect(),
+    )
+}
+
+fn pods(plan: &Plan<'_>, id: ServiceId) -> Map {
+    let mut m = Map::new();
+    m.insert("matchLabels", plan.selector(id));
+    m
+}
+
+fn namespace_selector(name: &str) -> Map {
+    let mut labels = Map::new();
+    labels.insert("kubernetes.io/metadata.name", name);
+    let mut m = Map::new();
+    m.insert("matchLabels", labels);
+    m
+}
+
+fn policy(plan: &Plan<'_>, name: &str, service: Option<ServiceId>, spec: Map) -> Object {
+    let mut o = Object::new(
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        plan.metadata(name, service, Map::new()),
+    );
+    o.body.insert("spec", spec);
+    o
+}
+
+/// `podSelector` and `policyTypes` of a policy for one direction.
+fn spec_for(selector: Map, direction: &str, rules: Vec<Node>) -> Map {
+    let mut spec = Map::new();
+    spec.insert("podSelector", selector)
+        .insert("policyTypes", strings(&[direction]));
+    let key = if direction == "Ingress" {
+        "ingress"
+    } else {
+        "egress"
+    };
+    spec.insert(key, Node::Seq(rules));
+    spec
+}
+
+fn rule(peer_key: &str, peers: Vec<Node>, ports: &BTreeSet<PortKey>) -> Node {
+    let mut m = Map::new();
+    m.insert(peer_key, Node::Seq(peers))
+        .insert("ports", policy_ports(ports));
+    Node::Map(m)
+}
+
+pub(super) fn policies(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Object> {
+    let mut out = Vec::new();
+    let mut taken: super::Taken = ["default-deny", "allow-dns"].map(String::from).into();
+    let mut deny = Map::new();
+    deny.insert("podSelector", Map::new())
+        .insert("policyTypes", strings(&["Ingress", "Egress"]));
+    out.push(policy(plan, "default-deny", None, deny).note(
+        "Nothing reaches a pod and a pod reaches nothing, except by the policies that follow.",
+    ));
+    let mut dns_peer = Map::new();
+    dns_peer.insert("namespaceSelector", namespace_selector("kube-system"));
+    let mut kube_dns = Map::new();
+    kube_dns.insert("k8s-app", "kube-dns");
+    let mut pod_selector = Map::new();
+    pod_selector.insert("matchLabels", kube_dns);
+    dns_peer.insert("podSelector", pod_selector);
+    let dns_ports: BTreeSet<PortKey> = [(53, Protocol::Udp), (53, Protocol::Tcp)].into();
+    out.push(
+        policy(
+            plan,
+            "allow-dns",
+            None,
+            spec_for(
+                Map::new(),
+                "Egress",
+                vec![rule("to", vec![Node::Map(dns_peer)], &dns_ports)],
+            ),
+        )
+        .note("Every pod may resolve names through kube-dns."),
+    );
+    for ((client, server), ports) in edges(plan, diagnostics) {
+        let (c, s) = (plan.name(client), plan.name(server));
+        let mut to = Map::new();
+        to.insert("podSelector", pods(plan, server));
+        out.push(
+            policy(
+                plan,
+                &claim(&mut taken, &format!("egress-{c}-to-{s}")),
+                Some(client),
+                spec_for(
+                    pods(plan, client),
+                    "Egress",
+                    vec![rule("to", vec![Node::Map(to)], &ports)],
+                ),
+            )
+            .note(format!(
+                "`{}` depends on `{}`: it may connect.",
+                plan.service(client).name,
+                plan.service(server).name
+            )),
+        );
+        let mut from = Map::new();
+        from.insert("podSelector", pods(plan, client));
+        out.push(
+            policy(
+                plan,
+                &claim(&mut taken, &format!("ingress-{c}-to-{s}")),
+                Some(server),
+                spec_for(
+                    pods(plan, server),
+                    "Ingress",
+                    vec![rule("from", vec![Node::Map(from)], &ports)],
+                ),
+            )
+            .note(format!(
+                "`{}` depends on `{}`: it is let in.",
+                plan.service(client).name,
+                plan.service(server).name
+            )),
+        );
+    }
+    let mut routed: BTreeMap<ServiceId, BTreeSet<PortKey>> = BTreeMap::new();
+    for r in plan.routes.iter().filter(|r| r.ingress.is_some()) {
+        let route = plan.route(r);
+        if let Some(p) = plan.service(route.target).port(route.port) {
+            routed
+                .entry(route.target)
+                .or_default()
+                .insert((p.container, p.protocol));
+        }
+    }
+    for (target, ports) in routed {
+        let mut from = Map::new();
+        from.insert("namespaceSelector", namespace_selector(INGRESS_NAMESPACE));
+        out.push(
+            policy(
+                plan,
+                &claim(&mut taken, &format!("ingress-controller-to-{}", plan.name(target))),
+                Some(target),
+                spec_for(pods(plan, target), "Ingress", vec![rule("from", vec![Node::Map(from)], &ports)]),
+            )
+            .note(format!("Routes lead here through the ingress controller in `{INGRESS_NAMESPACE}`; the Ingress holds any allowlist.")),
+        );
+    }
+    for b in &plan.balancers {
+        let s = plan.service(b.service);
+        let nets: Vec<String> = match &b.exposure {
+            Exposure::Restricted(nets) => nets.iter().map(|n| n.to_string()).collect(),
+            _ => vec!["0.0.0.0/0".to_string(), "::/0".to_string()],
+        };
+        let peers = nets
+            .iter()
+            .map(|cidr| {
+                let mut block = Map::new();
+                block.insert("cidr", cidr.as_str());
+                let mut m = Map::new();
+                m.insert("ipBlock", block);
+                Node::Map(m)
+            })
+            .collect();
+        let ports: BTreeSet<PortKey> = b
+            .ports
+            .iter()
+            .map(|p| (s.ports[*p].container, s.ports[*p].protocol))
+            .collect();
+        out.push(
+            policy(
+                plan,
+                &claim(&mut taken, &format!("external-to-{}", b.name)),
+                Some(b.service),
+                spec_for(
+                    pods(plan, b.service),
+                    "Ingress",
+                    vec![rule("from", peers, &ports)],
+                ),
+            )
+            .note(format!(
+                "The LoadBalancer `{}` lets these addresses in.",
+                b.name
+            )),
+        );
+    }
+    out
+}
+
+/// Every (client, server) pair that may talk, with the server's ports:
+/// declared dependencies (to the server's non-local ports), and routes
+/// that hand on no more than `internal` reach, which the proxy itself
+/// forwards inside the cluster.
+fn edges(
+    plan: &Plan<'_>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> BTreeMap<(ServiceId, ServiceId), BTreeSet<PortKey>> {
+    let mut edges: BTreeMap<(ServiceId, ServiceId), BTreeSet<PortKey>> = BTreeMap::new();
+    for (i, s) in plan.model.services.iter().enumerate() {
+        let client = ServiceId(i as u32);
+        for (server, span) in &s.depends {
+            let d = plan.service(*server);
+            let ports: BTreeSet<PortKey> = d
+                .ports
+                .iter()
+                .filter(|p| p.declared != Exposure::Local)
+                .map(|p| (p.container, p.protocol))
+                .collect();
+            if ports.is_empty() {
+                if !d.ports.is_empty() {
+                    diagnostics.push(
+                        narrows(
+                            *span,
+                            format!(
+                                "every port of `{}` is `local`: in Kubernetes `{}` cannot reach it",
+                                d.name, s.name
+                            ),
+                        )
+                        .label("no port to connect to")
+                        .help(format!("make the port `{}` needs `internal`", s.name)),
+                    );
+                }
+                continue;
+            }
+            edges.entry((client, *server)).or_default().extend(ports);
+        }
+    }
+    for r in plan.routes.iter().filter(|r| r.ingress.is_none()) {
+        let route = plan.route(r);
+        if let Some(p) = plan.service(route.target).port(route.port) {
+            edges
+                .entry((r.proxy, route.target))
+                .or_default()
+                .insert((p.container, p.protocol));
+        }
+    }
+    edges
+}

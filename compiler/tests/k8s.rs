@@ -1,0 +1,901 @@
+//! The Kubernetes backend: every generated file parses back as YAML, and
+//! the manifests keep the promises of the book's `targets/kubernetes.md` —
+//! a default-deny NetworkPolicy over every pod, exactly the declared edges
+//! allowed, no NodePort, hostPort or host network, no secret value, a TLS
+//! Ingress per public route, no Service for a `local` port. When checkov
+//! and kubernetes-validate are installed (`INFRAC_TOOLS_VENV`, or the
+//! venv of `scripts/validate-outputs.sh`), the realistic program must pass
+//! both with no failed check.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use common::*;
+use infrac::backend::{Artifact, Target};
+use infrac::diagnostics::{Code, Diagnostic};
+use yaml_rust2::{Yaml, YamlLoader};
+
+/// The program the book's Kubernetes page shows: a proxy with routes, an
+/// api, postgres, redis, a restricted grafana and a local prometheus.
+const SHOP: &str = r#"
+let office = ["203.0.113.7/32"]
+let vpn = ["198.51.100.0/24"]
+
+network edge {}
+network data { internal = true }
+network ops {}
+
+secret db_password { from = env("DB_PASSWORD") }
+
+volume pgdata {}
+
+service db {
+  image = "postgres:16.4"
+  class = data
+  networks = [data]
+  secrets = [db_password]
+  env = { POSTGRES_PASSWORD_FILE = "/run/secrets/db_password", PGDATA = "/var/lib/postgresql/data/pgdata" }
+  mounts = [pgdata -> "/var/lib/postgresql/data"]
+  tmpfs = ["/var/run/postgresql"]
+  user = "10999:10999"
+  port 5432 internal
+  health = { cmd = ["pg_isready", "-U", "postgres"], interval = "10s", timeout = "5s", retries = 5 }
+  resources = { cpu = "1", memory = "1Gi" }
+}
+
+service cache {
+  image = "redis:7.4"
+  class = data
+  networks = [data]
+  port 6379 internal
+  health = { cmd = ["redis-cli", "ping"], interval = "10s" }
+  resources = { cpu = "0.5", memory = "256Mi" }
+}
+
+service api {
+  image = "ghcr.io/acme/api:1.4.2"
+  replicas = 2
+  networks = [edge, data, ops]
+  depends = [db, cache]
+  secrets = [db_password]
+  env = { DB_HOST = "db", DB_PASSWORD_FILE = "/run/secrets/db_password", REDIS_HOST = "cache", REGION = env("REGION") }
+  port 8080 internal
+  health = { http = "/healthz", port = 8080, interval = "10s" }
+  resources = { cpu = "0.5", memory = "512Mi", cpu_request = "0.25", memory_request = "256Mi" }
+}
+
+service web {
+  image = "nginx:1.27-alpine"
+  networks = [edge]
+  depends = [api]
+  port 443 public
+  route "app.example.com" -> api:8080
+  route "grafana.example.com" -> grafana:3000 restricted(vpn)
+  health = { tcp = 443, interval = "15s" }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+
+service grafana {
+  image = "grafana/grafana:11.2.0"
+  class = admin
+  networks = [edge, ops]
+  port 3000 restricted(office)
+  health = { http = "/api/health", interval = "15s" }
+  resources = { cpu = "0.5", memory = "512Mi" }
+}
+
+service prometheus {
+  image = "prom/prometheus:v2.53.0"
+  class = admin
+  networks = [ops]
+  depends = [api]
+  port 9090 local
+  health = { http = "/-/healthy", interval = "15s" }
+  resources = { cpu = "0.5", memory = "1Gi" }
+}
+"#;
+
+/// The generated files, by path, parsed.
+struct Output {
+    artifacts: Vec<Artifact>,
+    diagnostics: Vec<Diagnostic>,
+    /// Every object but the kustomization: (file, document).
+    objects: Vec<(String, Yaml)>,
+}
+
+impl Output {
+    fn of(name: &str, text: &str) -> Output {
+        let (artifacts, diagnostics) = build(name, text, Target::K8s);
+        let mut objects = Vec::new();
+        let mut listed: Vec<String> = Vec::new();
+        for a in &artifacts {
+            let path = a.path.display().to_string();
+            let file = path
+                .strip_prefix("k8s/")
+                .unwrap_or_else(|| panic!("{path} is not under k8s/"))
+                .to_string();
+            let mut docs = YamlLoader::load_from_str(&a.contents)
+                .unwrap_or_else(|e| panic!("{path} does not parse: {e}\n{}", a.contents));
+            assert_eq!(docs.len(), 1, "{path} holds one document");
+            let doc = docs.remove(0);
+            if file == "kustomization.yaml" {
+                assert_eq!(s(&doc["apiVersion"]), "kustomize.config.k8s.io/v1beta1");
+                assert_eq!(s(&doc["kind"]), "Kustomization");
+                listed = seq(&doc["resources"])
+                    .iter()
+                    .map(|r| s(r).to_string())
+                    .collect();
+            } else {
+                objects.push((file, doc));
+            }
+        }
+        let files: Vec<String> = objects.iter().map(|(f, _)| f.clone()).collect();
+        assert_eq!(
+            listed, files,
+            "the kustomization lists every object, in order"
+        );
+        Output {
+            artifacts,
+            diagnostics,
+            objects,
+        }
+    }
+
+    fn kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Yaml> + 'a {
+        self.objects
+            .iter()
+            .map(|(_, d)| d)
+            .filter(move |d| s(&d["kind"]) == kind)
+    }
+
+    fn named(&self, kind: &str, name: &str) -> &Yaml {
+        self.objects
+            .iter()
+            .map(|(_, d)| d)
+            .find(|d| s(&d["kind"]) == kind && s(&d["metadata"]["name"]) == name)
+            .unwrap_or_else(|| panic!("no {kind} {name}"))
+    }
+
+    fn workloads(&self) -> Vec<&Yaml> {
+        ["Deployment", "StatefulSet", "DaemonSet"]
+            .iter()
+            .flat_map(|k| self.kind(k))
+            .collect()
+    }
+
+    fn warnings(&self, code: Code) -> Vec<&Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.code == code).collect()
+    }
+}
+
+fn s(y: &Yaml) -> &str {
+    y.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {y:?}"))
+}
+
+fn seq(y: &Yaml) -> &Vec<Yaml> {
+    static EMPTY: Vec<Yaml> = Vec::new();
+    y.as_vec().unwrap_or(&EMPTY)
+}
+
+fn label(y: &Yaml) -> &str {
+    s(&y["matchLabels"]["app.kubernetes.io/name"])
+}
+
+/// Every key of every map in a document, recursively.
+fn keys(y: &Yaml, out: &mut BTreeSet<String>) {
+    match y {
+        Yaml::Hash(h) => {
+            for (k, v) in h {
+                if let Some(k) = k.as_str() {
+                    out.insert(k.to_string());
+                }
+                keys(v, out);
+            }
+        }
+        Yaml::Array(a) => a.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_file_parses_and_nothing_unsafe_is_emitted() {
+    let out = Output::of("shop.inf", SHOP);
+    let errors: Vec<_> = out.diagnostics.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    for (file, doc) in &out.objects {
+        let mut all = BTreeSet::new();
+        keys(doc, &mut all);
+        for forbidden in [
+            "hostPort",
+            "hostNetwork",
+            "externalIPs",
+            "nodePort",
+            "data",
+            "stringData",
+            "secretKeyRef",
+            "envFrom",
+        ] {
+            assert!(!all.contains(forbidden), "{file} has `{forbidden}`");
+        }
+        assert_ne!(s(&doc["kind"]), "Secret", "{file} is a Secret");
+        if s(&doc["kind"]) == "Service" {
+            assert_ne!(doc["spec"]["type"].as_str(), Some("NodePort"), "{file}");
+        }
+        let expected = format!(
+            "{:02}-",
+            out.objects.iter().position(|(f, _)| f == file).unwrap()
+        );
+        assert!(file.starts_with(&expected), "{file} is numbered in order");
+        if s(&doc["kind"]) != "Namespace" {
+            assert_eq!(s(&doc["metadata"]["namespace"]), "shop", "{file}");
+        }
+    }
+    assert_eq!(out.kind("Namespace").count(), 1);
+    assert_eq!(
+        s(&out.named("Namespace", "shop")["metadata"]["labels"]
+            ["pod-security.kubernetes.io/enforce"]),
+        "restricted"
+    );
+}
+
+#[test]
+fn a_default_deny_policy_covers_every_workload() {
+    let out = Output::of("shop.inf", SHOP);
+    let deny = out.named("NetworkPolicy", "default-deny");
+    assert!(deny["spec"]["podSelector"]
+        .as_hash()
+        .is_some_and(|h| h.is_empty()));
+    let types: Vec<&str> = seq(&deny["spec"]["policyTypes"]).iter().map(s).collect();
+    assert_eq!(types, ["Ingress", "Egress"]);
+    assert!(deny["spec"]["ingress"].is_badvalue() && deny["spec"]["egress"].is_badvalue());
+    let ns = s(&deny["metadata"]["namespace"]);
+    for w in out.workloads() {
+        assert_eq!(s(&w["metadata"]["namespace"]), ns);
+    }
+    let dns = out.named("NetworkPolicy", "allow-dns");
+    let rule = &seq(&dns["spec"]["egress"])[0];
+    let ports: BTreeSet<(String, i64)> = seq(&rule["ports"])
+        .iter()
+        .map(|p| (s(&p["protocol"]).to_string(), p["port"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        ports,
+        [("TCP".to_string(), 53), ("UDP".to_string(), 53)].into()
+    );
+}
+
+/// (client, server) pairs of services.
+type Edges = BTreeSet<(String, String)>;
+
+/// The pairs the policies allow between the program's pods: as egress on
+/// the client, and as ingress on the server.
+fn pod_edges(out: &Output) -> (Edges, Edges) {
+    let mut egress = BTreeSet::new();
+    let mut ingress = BTreeSet::new();
+    for p in out.kind("NetworkPolicy") {
+        let spec = &p["spec"];
+        let selected = spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str();
+        for r in seq(&spec["egress"]) {
+            for peer in seq(&r["to"]) {
+                if peer["namespaceSelector"].is_badvalue() {
+                    egress.insert((
+                        selected
+                            .expect("an egress edge selects its client")
+                            .to_string(),
+                        label(&peer["podSelector"]).to_string(),
+                    ));
+                }
+            }
+        }
+        for r in seq(&spec["ingress"]) {
+            for peer in seq(&r["from"]) {
+                if !peer["podSelector"].is_badvalue() {
+                    ingress.insert((
+                        label(&peer["podSelector"]).to_string(),
+                        selected
+                            .expect("an ingress edge selects its server")
+                            .to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    (egress, ingress)
+}
+
+#[test]
+fn exactly_the_declared_dependencies_may_talk() {
+    let out = Output::of("shop.inf", SHOP);
+    let (egress, ingress) = pod_edges(&out);
+    let declared: Edges = [
+        ("api", "cache"),
+        ("api", "db"),
+        ("prometheus", "api"),
+        ("web", "api"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(egress, declared, "egress edges");
+    assert_eq!(ingress, declared, "ingress edges");
+    // Only the ingress controller reaches the routed ports, and only them.
+    let mut routed = BTreeMap::new();
+    for p in out.kind("NetworkPolicy") {
+        for r in seq(&p["spec"]["ingress"]) {
+            for peer in seq(&r["from"]) {
+                if let Some(ns) =
+                    peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].as_str()
+                {
+                    assert_eq!(ns, "ingress-nginx");
+                    let ports: Vec<i64> = seq(&r["ports"])
+                        .iter()
+                        .map(|p| p["port"].as_i64().unwrap())
+                        .collect();
+                    routed.insert(label(&p["spec"]["podSelector"]).to_string(), ports);
+                }
+            }
+        }
+    }
+    assert_eq!(
+        routed,
+        [
+            ("api".to_string(), vec![8080]),
+            ("grafana".to_string(), vec![3000])
+        ]
+        .into()
+    );
+}
+
+#[test]
+fn public_routes_become_tls_ingresses_and_restricted_ones_carry_the_allowlist() {
+    let out = Output::of("shop.inf", SHOP);
+    let app = out.named("Ingress", "web-app-example-com");
+    assert_eq!(s(&app["spec"]["ingressClassName"]), "nginx");
+    let tls = &seq(&app["spec"]["tls"])[0];
+    assert_eq!(s(&tls["secretName"]), "shop-tls");
+    assert_eq!(s(&seq(&tls["hosts"])[0]), "app.example.com");
+    let rule = &seq(&app["spec"]["rules"])[0];
+    assert_eq!(s(&rule["host"]), "app.example.com");
+    let path = &seq(&rule["http"]["paths"])[0];
+    assert_eq!((s(&path["path"]), s(&path["pathType"])), ("/", "Prefix"));
+    assert_eq!(s(&path["backend"]["service"]["name"]), "api");
+    assert_eq!(
+        path["backend"]["service"]["port"]["number"].as_i64(),
+        Some(8080)
+    );
+    assert!(
+        app["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]
+            .is_badvalue()
+    );
+    let grafana = out.named("Ingress", "web-grafana-example-com");
+    assert_eq!(
+        s(&grafana["metadata"]["annotations"]
+            ["nginx.ingress.kubernetes.io/whitelist-source-range"]),
+        "198.51.100.0/24"
+    );
+    // grafana's own range is not carried by the route: a LoadBalancer for it.
+    let lb = out.named("Service", "grafana-restricted");
+    assert_eq!(s(&lb["spec"]["type"]), "LoadBalancer");
+    assert_eq!(s(&lb["spec"]["externalTrafficPolicy"]), "Local");
+    let ranges: Vec<&str> = seq(&lb["spec"]["loadBalancerSourceRanges"])
+        .iter()
+        .map(s)
+        .collect();
+    assert_eq!(ranges, ["203.0.113.7/32"]);
+    let policy = out.named("NetworkPolicy", "external-to-grafana-restricted");
+    let from = &seq(&seq(&policy["spec"]["ingress"])[0]["from"])[0];
+    assert_eq!(s(&from["ipBlock"]["cidr"]), "203.0.113.7/32");
+    // The proxy keeps its own public port; api, reached only by routes, has none.
+    assert_eq!(
+        s(&out.named("Service", "web-public")["spec"]["type"]),
+        "LoadBalancer"
+    );
+    let public = out.named("NetworkPolicy", "external-to-web-public");
+    let cidrs: Vec<&str> = seq(&seq(&public["spec"]["ingress"])[0]["from"])
+        .iter()
+        .map(|p| s(&p["ipBlock"]["cidr"]))
+        .collect();
+    assert_eq!(cidrs, ["0.0.0.0/0", "::/0"]);
+    assert_eq!(s(&out.named("Service", "api")["spec"]["type"]), "ClusterIP");
+    assert_eq!(
+        out.kind("Service")
+            .filter(|d| d["spec"]["type"].as_str() == Some("LoadBalancer"))
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_local_port_gets_no_service_and_a_warning() {
+    let out = Output::of("shop.inf", SHOP);
+    assert!(out
+        .kind("Service")
+        .all(|svc| s(&svc["spec"]["selector"]["app.kubernetes.io/name"]) != "prometheus"));
+    let narrows = out.warnings(Code::TargetNarrows);
+    let local = narrows
+        .iter()
+        .find(|d| d.message.contains("`local` port 9090"))
+        .expect("a warning for the local port");
+    assert_eq!(
+        &SHOP[local.primary.span.start as usize..local.primary.span.end as usize],
+        "local"
+    );
+    assert!(local
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("kubectl port-forward -n shop deploy/prometheus 9090"));
+    // The host-environment value is left out, with a warning on it.
+    let env = narrows
+        .iter()
+        .find(|d| d.message.contains("`REGION`"))
+        .expect("a warning for env(\"REGION\")");
+    assert_eq!(
+        &SHOP[env.primary.span.start as usize..env.primary.span.end as usize],
+        "env(\"REGION\")"
+    );
+    assert_eq!(narrows.len(), 2, "{narrows:#?}");
+}
+
+#[test]
+fn workloads_are_hardened() {
+    let out = Output::of("shop.inf", SHOP);
+    assert_eq!(out.workloads().len(), 6);
+    for w in out.workloads() {
+        let name = s(&w["metadata"]["name"]);
+        let pod = &w["spec"]["template"]["spec"];
+        assert_eq!(s(&pod["serviceAccountName"]), name);
+        assert_eq!(pod["automountServiceAccountToken"].as_bool(), Some(false));
+        let sa = out.named("ServiceAccount", name);
+        assert_eq!(sa["automountServiceAccountToken"].as_bool(), Some(false));
+        let sc = &pod["securityContext"];
+        assert_eq!(sc["runAsNonRoot"].as_bool(), Some(true), "{name}");
+        assert!(sc["runAsUser"].as_i64().unwrap() > 10000, "{name}");
+        assert_eq!(s(&sc["seccompProfile"]["type"]), "RuntimeDefault");
+        let c = &seq(&pod["containers"])[0];
+        assert_eq!(s(&c["imagePullPolicy"]), "Always");
+        let csc = &c["securityContext"];
+        assert_eq!(csc["allowPrivilegeEscalation"].as_bool(), Some(false));
+        assert_eq!(csc["privileged"].as_bool(), Some(false));
+        assert_eq!(csc["readOnlyRootFilesystem"].as_bool(), Some(true));
+        assert_eq!(s(&seq(&csc["capabilities"]["drop"])[0]), "ALL");
+        for side in ["requests", "limits"] {
+            for r in ["cpu", "memory", "ephemeral-storage"] {
+                assert!(
+                    c["resources"][side][r].as_str().is_some(),
+                    "{name} {side} {r}"
+                );
+            }
+        }
+        assert!(!c["livenessProbe"].is_badvalue() && !c["readinessProbe"].is_badvalue());
+        let mounts: Vec<&str> = seq(&c["volumeMounts"])
+            .iter()
+            .map(|m| s(&m["mountPath"]))
+            .collect();
+        assert!(mounts.contains(&"/tmp"), "{name} gets a writable /tmp");
+        assert!(w["metadata"]["labels"]["app.kubernetes.io/part-of"].as_str() == Some("shop"));
+    }
+    let api = out.named("Deployment", "api");
+    assert_eq!(api["spec"]["replicas"].as_i64(), Some(2));
+    // Two replicas: spread over nodes, and drained one at a time.
+    let pdbs: Vec<&str> = out
+        .kind("PodDisruptionBudget")
+        .map(|p| s(&p["metadata"]["name"]))
+        .collect();
+    assert_eq!(pdbs, ["api"]);
+    assert!(!api["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"].is_badvalue());
+    let c = &seq(&api["spec"]["template"]["spec"]["containers"])[0];
+    assert_eq!(s(&c["resources"]["limits"]["cpu"]), "500m");
+    assert_eq!(s(&c["resources"]["requests"]["cpu"]), "250m");
+    assert_eq!(s(&c["livenessProbe"]["httpGet"]["path"]), "/healthz");
+    assert_eq!(c["livenessProbe"]["periodSeconds"].as_i64(), Some(10));
+    let env: Vec<&str> = seq(&c["env"]).iter().map(|e| s(&e["name"])).collect();
+    assert_eq!(env, ["DB_HOST", "DB_PASSWORD_FILE", "REDIS_HOST"]);
+    // Secrets are files from a projected volume, never values.
+    let secrets = seq(&api["spec"]["template"]["spec"]["volumes"])
+        .iter()
+        .find(|v| s(&v["name"]) == "secrets")
+        .expect("a secrets volume");
+    let source = &seq(&secrets["projected"]["sources"])[0]["secret"];
+    assert_eq!(s(&source["name"]), "db-password");
+    assert_eq!(s(&seq(&source["items"])[0]["path"]), "db_password");
+    let mount = seq(&c["volumeMounts"])
+        .iter()
+        .find(|m| s(&m["name"]) == "secrets")
+        .unwrap();
+    assert_eq!(s(&mount["mountPath"]), "/run/secrets");
+    assert_eq!(mount["readOnly"].as_bool(), Some(true));
+    // The web proxy binds 443 as a non-root user.
+    let web = out.named("Deployment", "web");
+    let sysctl = &seq(&web["spec"]["template"]["spec"]["securityContext"]["sysctls"])[0];
+    assert_eq!(s(&sysctl["name"]), "net.ipv4.ip_unprivileged_port_start");
+}
+
+#[test]
+fn a_mounted_volume_makes_a_stateful_set_with_a_headless_service() {
+    let out = Output::of("shop.inf", SHOP);
+    let db = out.named("StatefulSet", "db");
+    let headless = out.named("Service", s(&db["spec"]["serviceName"]));
+    assert_eq!(s(&headless["spec"]["clusterIP"]), "None");
+    let claim = &seq(&db["spec"]["volumeClaimTemplates"])[0];
+    assert_eq!(s(&claim["metadata"]["name"]), "pgdata");
+    assert_eq!(s(&claim["spec"]["resources"]["requests"]["storage"]), "1Gi");
+    let pod = &db["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsUser"].as_i64(), Some(10999));
+    assert_eq!(pod["securityContext"]["fsGroup"].as_i64(), Some(10999));
+    let volumes: Vec<&str> = seq(&pod["volumes"]).iter().map(|v| s(&v["name"])).collect();
+    assert_eq!(volumes, ["tmpfs-0", "tmp", "secrets"]);
+}
+
+#[test]
+fn skips_are_per_object_and_say_why() {
+    let out = Output::of("shop.inf", SHOP);
+    for (file, doc) in &out.objects {
+        let annotations = doc["metadata"]["annotations"].as_hash();
+        for (k, v) in annotations.into_iter().flatten() {
+            let k = s(k);
+            if let Some(n) = k.strip_prefix("checkov.io/skip") {
+                assert!(n.parse::<u32>().is_ok(), "{file}: {k}");
+                let (id, reason) = s(v).split_once('=').expect("CHECK=reason");
+                assert!(id.starts_with("CKV"), "{file}: {id}");
+                assert!(
+                    !reason.contains('=') && reason.len() > 20,
+                    "{file}: {reason}"
+                );
+            }
+        }
+    }
+    let db = out.named("StatefulSet", "db");
+    assert!(s(&db["metadata"]["annotations"]["checkov.io/skip1"])
+        .starts_with("CKV_K8S_43=the program pins postgres:16.4 by tag"));
+}
+
+#[test]
+fn building_twice_gives_the_same_bytes() {
+    let a = build("shop.inf", SHOP, Target::K8s);
+    let b = build("shop.inf", SHOP, Target::K8s);
+    assert_eq!(a.0, b.0);
+}
+
+#[test]
+fn global_services_are_daemon_sets_and_dependencies_on_local_ports_warn() {
+    let program = r#"
+network metrics {}
+service node-exporter {
+  image = "prom/node-exporter:v1.8.2"
+  mode = global
+  networks = [metrics]
+  port 9100 internal
+  health = { http = "/metrics" }
+  resources = { cpu = "0.1", memory = "64Mi" }
+}
+service prometheus {
+  image = "prom/prometheus:v2.53.0"
+  networks = [metrics]
+  depends = [node-exporter, grafana]
+  port 9090 local
+  health = { http = "/-/healthy" }
+  resources = { cpu = "0.5", memory = "1Gi" }
+}
+service grafana {
+  image = "grafana/grafana:11.2.0"
+  networks = [metrics]
+  port 3000 local
+  health = { http = "/api/health" }
+  resources = { cpu = "0.5", memory = "512Mi" }
+}
+"#;
+    let out = Output::of("metrics.inf", program);
+    let ds = out.named("DaemonSet", "node-exporter");
+    assert!(ds["spec"]["replicas"].is_badvalue());
+    let (egress, _) = pod_edges(&out);
+    assert_eq!(
+        egress,
+        [("prometheus".to_string(), "node-exporter".to_string())].into()
+    );
+    let mut warned: Vec<(u32, &str)> = out
+        .warnings(Code::TargetNarrows)
+        .iter()
+        .map(|d| {
+            let span = d.primary.span;
+            (span.start, &program[span.start as usize..span.end as usize])
+        })
+        .collect();
+    warned.sort();
+    let warned: Vec<&str> = warned.into_iter().map(|(_, text)| text).collect();
+    assert_eq!(warned, ["grafana", "local", "local"]);
+}
+
+#[test]
+fn a_chain_of_proxies_never_widens_and_internal_routes_stay_inside() {
+    let program = r#"
+let office = ["203.0.113.0/24"]
+network edge {}
+service front {
+  image = "nginx:1.27-alpine"
+  networks = [edge]
+  port 443 public
+  route "/inner" -> inner:8080 restricted(office)
+  health = { tcp = 443 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+service inner {
+  image = "nginx:1.27-alpine"
+  networks = [edge]
+  port 8080 internal
+  route "deep.example.com" -> deep:9000
+  health = { tcp = 8080 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+service deep {
+  image = "ghcr.io/acme/deep:1.0.0"
+  networks = [edge]
+  port 9000 internal
+  health = { tcp = 9000 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+service sidecar-proxy {
+  image = "nginx:1.27-alpine"
+  networks = [edge]
+  port 8081 internal
+  route "/side" -> side:7000
+  health = { tcp = 8081 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+service side {
+  image = "ghcr.io/acme/side:1.0.0"
+  networks = [edge]
+  port 7000 internal
+  health = { tcp = 7000 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+"#;
+    let out = Output::of("chain.inf", program);
+    // front → inner is a path route on no host, restricted to the office.
+    let inner = out.named("Ingress", "front-inner");
+    let rule = &seq(&inner["spec"]["rules"])[0];
+    assert!(rule["host"].is_badvalue());
+    assert_eq!(s(&seq(&rule["http"]["paths"])[0]["path"]), "/inner");
+    assert!(seq(&inner["spec"]["tls"])[0]["hosts"].is_badvalue());
+    // inner hands on only what reaches it: the office range, not the world.
+    let deep = out.named("Ingress", "inner-deep-example-com");
+    assert_eq!(
+        s(&deep["metadata"]["annotations"]["nginx.ingress.kubernetes.io/whitelist-source-range"]),
+        "203.0.113.0/24"
+    );
+    // An internal proxy's route is no Ingress: the proxy forwards it itself.
+    assert!(out
+        .kind("Ingress")
+        .all(|i| s(&i["metadata"]["name"]) != "sidecar-proxy-side"));
+    let (egress, ingress) = pod_edges(&out);
+    let edge = ("sidecar-proxy".to_string(), "side".to_string());
+    assert_eq!(egress, [edge.clone()].into());
+    assert_eq!(ingress, [edge].into());
+    assert_eq!(out.kind("Ingress").count(), 2);
+    assert_eq!(out.warnings(Code::TargetNarrows).len(), 0);
+}
+
+#[test]
+fn waived_host_access_is_emitted_as_written_and_lowers_pod_security() {
+    let program = r#"
+service sniffer {
+  image = "ghcr.io/acme/sniffer:0.3.1"
+  cap_add = ["NET_RAW"]
+  user = "nobody"
+  mounts = ["/var/log" -> "/host/log" readonly]
+  read_only = false
+  health = { cmd = ["sniffer", "--status"] }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+"#;
+    let out = Output::of("sniffer.inf", program);
+    let ns = out.named("Namespace", "sniffer");
+    assert_eq!(
+        s(&ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]),
+        "privileged"
+    );
+    let d = out.named("Deployment", "sniffer");
+    let c = &seq(&d["spec"]["template"]["spec"]["containers"])[0];
+    assert_eq!(
+        s(&seq(&c["securityContext"]["capabilities"]["add"])[0]),
+        "NET_RAW"
+    );
+    assert_eq!(
+        c["securityContext"]["readOnlyRootFilesystem"].as_bool(),
+        Some(false)
+    );
+    let annotations: Vec<&str> = d["metadata"]["annotations"]
+        .as_hash()
+        .unwrap()
+        .values()
+        .map(s)
+        .collect();
+    for check in ["CKV_K8S_43=", "CKV_K8S_22=", "CKV_K8S_25=", "CKV_K8S_28="] {
+        assert!(
+            annotations.iter().any(|a| a.starts_with(check)),
+            "{check}: {annotations:?}"
+        );
+    }
+    let volumes = seq(&d["spec"]["template"]["spec"]["volumes"]);
+    assert_eq!(s(&volumes[0]["hostPath"]["path"]), "/var/log");
+    // A named user cannot be expressed: the default ids, and a warning.
+    assert_eq!(
+        d["spec"]["template"]["spec"]["securityContext"]["runAsUser"].as_i64(),
+        Some(10001)
+    );
+    assert_eq!(out.warnings(Code::TargetNarrows).len(), 1);
+    // No port, no probe to invent; no Service at all.
+    assert_eq!(out.kind("Service").count(), 0);
+}
+
+#[test]
+fn host_network_cannot_be_enforced() {
+    let program = r#"
+service agent {
+  image = "ghcr.io/acme/agent:1.0.0"
+  host_network = true
+  allow privileged "the agent reads the host's interfaces"
+  health = { cmd = ["agent", "--status"] }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+"#;
+    let (checked, sources) = check_text("agent.inf", program);
+    let model = checked
+        .model
+        .as_ref()
+        .unwrap_or_else(|| panic!("{}", render_plain(&checked, &sources)));
+    let options = infrac::backend::Options {
+        project: "agent".into(),
+        source: "agent.inf".into(),
+    };
+    let (_, diagnostics) = infrac::backend::emit(model, Target::K8s, &options);
+    let error = diagnostics
+        .iter()
+        .find(|d| d.code == Code::TargetCannotEnforce)
+        .expect("host_network is an error on Kubernetes");
+    assert_eq!(
+        &program[error.primary.span.start as usize..error.primary.span.end as usize],
+        "host_network = true"
+    );
+}
+
+/// The bin directory of a venv holding checkov and kubernetes-validate.
+fn tools() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("INFRAC_TOOLS_VENV").map(PathBuf::from),
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/infrac-tools/venv")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .map(|v| v.join("bin"))
+        .find(|b| b.join("checkov").is_file() && b.join("kubernetes-validate").is_file())
+}
+
+#[test]
+fn checkov_and_kubernetes_validate_pass() {
+    let Some(bin) = tools() else {
+        eprintln!("skipped: no checkov venv (set INFRAC_TOOLS_VENV)");
+        return;
+    };
+    let out = Output::of("shop.inf", SHOP);
+    // checkov skips hidden directories, such as tempfile's default `.tmpXXXX`.
+    let dir = tempfile::Builder::new()
+        .prefix("infrac-k8s-")
+        .tempdir()
+        .unwrap();
+    for a in &out.artifacts {
+        let path = dir.path().join(&a.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &a.contents).unwrap();
+    }
+    let k8s = dir.path().join("k8s");
+    let run = std::process::Command::new(bin.join("checkov"))
+        .args([
+            "--framework",
+            "kubernetes",
+            "--skip-download",
+            "-o",
+            "json",
+            "-d",
+        ])
+        .arg(&k8s)
+        .output()
+        .expect("checkov runs");
+    let report: serde_json::Value =
+        serde_json::from_slice(&run.stdout).expect("checkov prints JSON");
+    // One report per framework run: an object, or a list of them.
+    let report = match report {
+        serde_json::Value::Array(mut reports) => reports.remove(0),
+        one => one,
+    };
+    let summary = &report["summary"];
+    assert_eq!(
+        summary["failed"], 0,
+        "{:#}",
+        report["results"]["failed_checks"]
+    );
+    assert_eq!(summary["parsing_errors"], 0);
+    assert!(summary["passed"].as_u64().unwrap() > 400, "{summary}");
+    for skipped in report["results"]["skipped_checks"].as_array().unwrap() {
+        assert_eq!(skipped["check_id"], "CKV_K8S_43", "{skipped:#}");
+    }
+    let manifests: Vec<PathBuf> = out.objects.iter().map(|(f, _)| k8s.join(f)).collect();
+    let run = std::process::Command::new(bin.join("kubernetes-validate"))
+        .args(["--strict", "--quiet"])
+        .args(&manifests)
+        .output()
+        .expect("kubernetes-validate runs");
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
+
+#[test]
+fn generated_names_never_collide_with_the_program_s() {
+    let program = r#"
+volume tmp {}
+secret secrets { from = env("S") }
+service web {
+  image = "nginx:1.27-alpine"
+  port 443 public
+  health = { tcp = 443 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+service web-public {
+  image = "ghcr.io/acme/app:1.0.0"
+  secrets = [secrets]
+  mounts = [tmp -> "/data"]
+  port 8080 internal
+  health = { tcp = 8080 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+service web-public-headless {
+  image = "ghcr.io/acme/app:1.0.0"
+  port 8081 internal
+  health = { tcp = 8081 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+"#;
+    let out = Output::of("names.inf", program);
+    let mut seen = BTreeSet::new();
+    for (file, doc) in &out.objects {
+        let key = (
+            s(&doc["kind"]).to_string(),
+            s(&doc["metadata"]["name"]).to_string(),
+        );
+        assert!(seen.insert(key), "{file} repeats a name");
+    }
+    let lb = out
+        .kind("Service")
+        .find(|d| d["spec"]["type"].as_str() == Some("LoadBalancer"))
+        .unwrap();
+    assert_eq!(s(&lb["spec"]["selector"]["app.kubernetes.io/name"]), "web");
+    assert_ne!(s(&lb["metadata"]["name"]), "web-public");
+    let sts = out.named("StatefulSet", "web-public");
+    let headless = s(&sts["spec"]["serviceName"]);
+    assert_eq!(
+        s(&out.named("Service", headless)["spec"]["clusterIP"]),
+        "None"
+    );
+    let pod = &sts["spec"]["template"]["spec"];
+    let mut volumes: Vec<&str> = seq(&pod["volumes"]).iter().map(|v| s(&v["name"])).collect();
+    volumes.extend(
+        seq(&sts["spec"]["volumeClaimTemplates"])
+            .iter()
+            .map(|c| s(&c["metadata"]["name"])),
+    );
+    let distinct: BTreeSet<&str> = volumes.iter().copied().collect();
+    assert_eq!(distinct.len(), volumes.len(), "{volumes:?}");
+    let mounts: BTreeSet<&str> = seq(&seq(&pod["containers"])[0]["volumeMounts"])
+        .iter()
+        .map(|m| s(&m["name"]))
+        .collect();
+    assert_eq!(mounts, distinct);
+}
