@@ -64,6 +64,9 @@ struct Merged<'a> {
     attrs: IndexMap<&'a str, &'a Attribute>,
     ports: IndexMap<(u16, Protocol), &'a ast::PortDecl>,
     routes: Vec<&'a ast::RouteDecl>,
+    /// A template of the chain could not be resolved (already reported):
+    /// what it would have supplied is unknown, so "missing" is not said.
+    unresolved_template: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -127,23 +130,55 @@ impl<'a> Ctx<'a> {
     fn merge(&mut self, decl: &'a Decl) -> Merged<'a> {
         let mut chain = vec![decl];
         let mut current = decl;
+        let mut unresolved_template = false;
         while let Some(parent) = &current.extends {
             let Some(t) = self.resolve(DeclKind::Template, parent, "`:`") else {
+                unresolved_template = true;
                 break;
             };
-            if chain.iter().any(|c| std::ptr::eq(*c, t)) {
-                self.diagnostics.push(
-                    Diagnostic::new(
-                        Code::TemplateCycle,
-                        parent.span,
-                        format!(
-                            "template `{}` extends itself through this chain",
-                            t.name.node
-                        ),
+            if let Some(k) = chain.iter().position(|c| std::ptr::eq(*c, t)) {
+                // chain[k..] is the cycle: each extends the next, and the
+                // last (`current`) extends chain[k] again at `parent`.
+                // Rotated to start at the template written first, so that
+                // services entering the cycle at different templates report
+                // one and the same finding.
+                let mut members: Vec<&Decl> = chain[k..].to_vec();
+                let first = (0..members.len())
+                    .min_by_key(|i| members[*i].span)
+                    .expect("a cycle has members");
+                members.rotate_left(first);
+                let closing = members
+                    .last()
+                    .and_then(|m| m.extends.as_ref())
+                    .map_or(parent.span, |e| e.span);
+                let message = if members.len() == 1 {
+                    format!("template `{}` extends itself", t.name.node)
+                } else {
+                    let mut names: Vec<String> = members
+                        .iter()
+                        .map(|m| format!("`{}`", m.name.node))
+                        .collect();
+                    names.push(names[0].clone());
+                    format!(
+                        "templates extend each other in a cycle: {}",
+                        names.join(" → ")
                     )
+                };
+                let mut d = Diagnostic::new(Code::TemplateCycle, closing, message)
                     .label("closes the cycle")
-                    .help("a template may extend another, but the chain must end"),
-                );
+                    .help("a template may extend another, but the chain must end: remove one `: TEMPLATE`");
+                for pair in members.windows(2) {
+                    if let Some(e) = &pair[0].extends {
+                        d = d.secondary(
+                            e.span,
+                            format!(
+                                "`{}` extends `{}` here",
+                                pair[0].name.node, pair[1].name.node
+                            ),
+                        );
+                    }
+                }
+                self.diagnostics.push(d);
                 break;
             }
             chain.push(t);
@@ -192,13 +227,14 @@ impl<'a> Ctx<'a> {
                         own_ports.insert(key, p);
                     }
                     Stmt::Route(r) => routes.push(r),
-                    Stmt::Allow(allow) if std::ptr::eq(*block, decl) => {
-                        self.waivers.push(super::waivers::Allow {
-                            decl_span: decl.span,
-                            allow,
-                        })
-                    }
-                    Stmt::Allow(_) | Stmt::Attribute(_) => {}
+                    // A waiver covers the findings in the block it stands in:
+                    // a template's own waivers cover what the template sets
+                    // (node-exporter's read-only /proc), once per user.
+                    Stmt::Allow(allow) => self.waivers.push(super::waivers::Allow {
+                        decl_span: block.span,
+                        allow,
+                    }),
+                    Stmt::Attribute(_) => {}
                 }
             }
             ports.extend(own_ports);
@@ -209,6 +245,7 @@ impl<'a> Ctx<'a> {
             attrs,
             ports,
             routes,
+            unresolved_template,
         }
     }
 
@@ -218,6 +255,7 @@ impl<'a> Ctx<'a> {
         let a = |key: &str| m.attrs.get(key).map(|a| &a.value);
         let image = match a("image") {
             Some(v) => self.string(v, "`image`").unwrap_or_default(),
+            None if m.unresolved_template => String::new(),
             None => {
                 self.diagnostics.push(
                     Diagnostic::new(Code::MissingAttribute, decl.name.span, format!("service `{name}` has no image"))
@@ -794,7 +832,7 @@ pub fn memory_bytes(s: &str) -> Option<u64> {
         "Ti" => 1 << 40,
         _ => return None,
     };
-    (number > 0.0).then(|| (number * factor as f64) as u64)
+    (number > 0.0).then_some((number * factor as f64) as u64)
 }
 
 /// `10s`, `1m30s`, `500ms`, `2h`: digits and a unit, repeated.
