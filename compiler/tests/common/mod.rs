@@ -102,8 +102,15 @@ pub fn build(
             render_plain(&checked, &sources)
         )
     });
+    // As the CLI names it: a `main.inf` by its directory, else by its stem.
+    let path = std::path::Path::new(name);
+    let stem = match path.file_stem().and_then(|s| s.to_str()) {
+        Some("main") => path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or("main"),
+        Some(stem) => stem,
+        None => name,
+    };
     let options = infrac::backend::Options {
-        project: infrac::backend::project_name(name.trim_end_matches(".inf")),
+        project: infrac::backend::project_name(stem),
         source: name.to_string(),
     };
     infrac::backend::emit(model, target, &options)
