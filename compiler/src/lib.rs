@@ -19,6 +19,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod diagram;
 pub mod graph;
+pub mod import;
 pub mod ir;
 pub mod source;
 pub mod span;

@@ -30,9 +30,7 @@ pub fn program(n: usize) -> String {
     for i in 0..n {
         let g = i / 8;
         let name = format!("svc-{i:05}");
-        let common = format!(
-            "  health = {{ cmd = [\"/bin/check\"], interval = \"10s\" }}\n  resources = {{ cpu = \"0.5\", memory = \"256Mi\" }}\n"
-        );
+        let common = "  health = { cmd = [\"/bin/check\"], interval = \"10s\" }\n  resources = { cpu = \"0.5\", memory = \"256Mi\" }\n";
         match i % 8 {
             // the proxy of the group routes to the group's apps
             0 => {

@@ -107,12 +107,11 @@ pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, 
                     format!("there is no module `{}`", path.node),
                 )
                 .label("not in the standard library");
-                d = match names::closest(asked, stdlib::template_names()) {
+                let all: Vec<&str> = stdlib::template_names().collect();
+                d = match names::closest(asked, all.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `use std/{s}`?")),
-                    None => d.help(format!(
-                        "the standard library has: {}",
-                        stdlib::template_names().collect::<Vec<_>>().join(", ")
-                    )),
+                    None if all.is_empty() => d.help("the standard library has no templates"),
+                    None => d.help(format!("the standard library has: {}", all.join(", "))),
                 };
                 diagnostics.push(d);
             }

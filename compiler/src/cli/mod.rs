@@ -8,7 +8,10 @@ mod build;
 mod check;
 mod completions;
 mod explain;
+mod fmt;
 mod graph;
+mod import;
+mod migrate;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -39,6 +42,12 @@ pub enum Command {
     Graph(graph::Args),
     /// Print a shell completion script.
     Completions(completions::Args),
+    /// Rewrite programs in the canonical layout, comments kept.
+    Fmt(fmt::Args),
+    /// Turn a compose or swarm stack file into a program.
+    Import(import::Args),
+    /// Import a compose or stack file, check it, and build it for a target.
+    Migrate(migrate::Args),
     /// Print a generated N-service program (for benchmarks).
     #[command(hide = true)]
     Workload {
@@ -104,6 +113,9 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Graph(args) => graph::run(args, cli.color),
         Command::Completions(args) => completions::run(args),
+        Command::Fmt(args) => fmt::run(args, cli.color),
+        Command::Import(args) => import::run(args, cli.color),
+        Command::Migrate(args) => migrate::run(args, cli.color),
         Command::Workload { services } => {
             print!("{}", crate::workload::program(services));
             Outcome::Clean

@@ -4,7 +4,7 @@
 //! a retired finding keeps its row. Codes are grouped by the phase that
 //! reports them: `0xxx` syntax, `1xxx` names and values, `2xxx` exposure and
 //! reachability, `3xxx` secrets, `4xxx` host access and container hygiene,
-//! `5xxx` targets. `E` codes are errors and `W` codes warnings.
+//! `5xxx` targets, `6xxx` import. `E` codes are errors and `W` codes warnings.
 //!
 //! Every row has a book page `book/src/errors/CODE.md`, embedded here so
 //! `infrac explain` works from an installed binary.
@@ -131,6 +131,10 @@ catalogue! {
     // 5xxx: targets
     TargetCannotEnforce  = "E5001", "target-cannot-enforce", Error,   NotAFinding, "an exposure level the chosen target cannot enforce";
     TargetNarrows        = "W5001", "target-narrows",        Warning, NotAFinding, "an exposure the target can only express more narrowly";
+
+    // 6xxx: import
+    ImportInvalid        = "E6001", "import-invalid",        Error,   NotAFinding, "the imported file is not valid compose/YAML";
+    ImportLoss           = "W6001", "import-loss",           Warning, NotAFinding, "a key or value of the imported file was not carried over or only approximated";
 }
 
 impl Code {

@@ -92,6 +92,23 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// The keywords that open an item: pest lists them as literal tokens when
+/// it expected an item.
+const ITEM_KEYWORDS: &[&str] = &[
+    "use", "let", "provider", "node", "network", "volume", "secret", "service", "template", "class",
+];
+
+/// Whether an expected literal is worth naming: punctuation, but not the
+/// spaces pest may skip anywhere, nor the `/` lookahead that starts a
+/// comment, nor character ranges and built-ins.
+fn is_symbol(token: &str) -> bool {
+    !token.trim().is_empty()
+        && token != "BUILTIN_RULE"
+        && !matches!(token, "/" | "/*" | "//")
+        && !token.contains("..")
+        && !token.chars().any(|c| c.is_ascii_alphanumeric())
+}
+
 fn token_words(token: &str) -> String {
     match token {
         "\n" | "\r\n" | "\r" => "a new line".to_string(),
@@ -122,6 +139,14 @@ fn found_at(text: &str, pos: usize) -> String {
     format!("`{c}`")
 }
 
+/// "a new line" → "new line", for "unexpected new line".
+fn without_article(words: &str) -> &str {
+    words
+        .strip_prefix("a ")
+        .or_else(|| words.strip_prefix("the "))
+        .unwrap_or(words)
+}
+
 fn word_at(text: &str, pos: usize) -> Option<&str> {
     let rest = text.get(pos..)?;
     let end = rest
@@ -144,10 +169,28 @@ pub(super) fn syntax_error(
     text: &str,
     error: pest::error::Error<Rule>,
 ) -> Diagnostic {
-    let pos = match error.location {
+    let mut pos = match error.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    // The literal tokens (`=`, `}`, ...) are only known with pest's error
+    // detail on; it costs time, so it is switched on only once a parse failed.
+    pest::set_error_detail(true);
+    let detailed = <InfParser as pest::Parser<Rule>>::parse(Rule::file, text).err();
+    let attempts = detailed.as_ref().and_then(|d| d.parse_attempts());
+    let tokens: Vec<String> = attempts
+        .as_ref()
+        .map(|a| a.expected_tokens().iter().map(|t| t.to_string()).collect())
+        .unwrap_or_default();
+    // pest places the error at the furthest *rule* it tried, but a literal
+    // may have been tried further on: in `image "nginx"` the rule `attribute`
+    // starts at `image`, while what is missing is the `=` after it. The
+    // furthest attempt is where the reader must look.
+    let literal_further = attempts.as_ref().is_some_and(|a| a.max_position > pos)
+        && tokens.iter().any(|t| is_symbol(t) || t.contains('\n'));
+    if literal_further {
+        pos = attempts.as_ref().map_or(pos, |a| a.max_position);
+    }
     let mut expected: Vec<String> = Vec::new();
     let mut push = |w: String| {
         if !expected.contains(&w) {
@@ -155,35 +198,31 @@ pub(super) fn syntax_error(
         }
     };
     if let ErrorVariant::ParsingError { positives, .. } = &error.variant {
-        for rule in positives {
+        for rule in positives.iter().filter(|_| !literal_further) {
             if let Some(w) = rule_words(*rule) {
                 push(w.to_string());
             }
         }
     }
-    // The literal tokens (`=`, `}`, ...) are only known with pest's error
-    // detail on; it costs time, so it is switched on only once a parse failed.
-    pest::set_error_detail(true);
-    if let Err(detailed) = <InfParser as pest::Parser<Rule>>::parse(Rule::file, text) {
-        if let Some(attempts) = detailed.parse_attempts() {
-            if attempts.max_position == pos {
-                for token in attempts.expected_tokens() {
-                    // pest does not export its token type; its Display is the
-                    // literal for plain tokens. Keywords are already said by
-                    // their rule; character ranges and built-ins say nothing.
-                    let token = token.to_string();
-                    let is_symbol = !token.trim().is_empty()
-                        && token != "BUILTIN_RULE"
-                        && token != "/*"
-                        && token != "//"
-                        && !token.contains("..")
-                        && !token.chars().any(|c| c.is_ascii_alphanumeric());
-                    if is_symbol {
-                        push(token_words(&token));
-                    }
-                }
+    if attempts.as_ref().is_some_and(|a| a.max_position == pos) {
+        for token in &tokens {
+            // pest does not export its token type; its Display is the
+            // literal for plain tokens. Keywords stand for the item they
+            // open; character ranges and built-ins say nothing.
+            if ITEM_KEYWORDS.contains(&token.as_str()) {
+                push(
+                    rule_words(Rule::kw_service)
+                        .expect("items have words")
+                        .to_string(),
+                );
+            } else if token.contains('\n') || is_symbol(token) {
+                push(token_words(token));
             }
         }
+    }
+    // `"`, `[` and `{` are how a value starts: "a value" already says them.
+    if expected.iter().any(|w| w == "a value") {
+        expected.retain(|w| !matches!(w.as_str(), "`\"`" | "`[`" | "`{`"));
     }
     // At the start of an item, "the end of the file" and "a new line" are
     // noise: what the reader needs is the list of items.
@@ -200,7 +239,7 @@ pub(super) fn syntax_error(
         span,
         format!("expected {expected_text}, found {found}"),
     )
-    .label(format!("unexpected {found}"));
+    .label(format!("unexpected {}", without_article(&found)));
     if let Some(word) = word_at(text, pos) {
         let best = KEYWORDS
             .iter()
@@ -210,6 +249,13 @@ pub(super) fn syntax_error(
         if let Some((_, keyword)) = best {
             d = d.help(format!("did you mean `{keyword}`?"));
         }
+    }
+    // Two entries on one line with nothing between them: the commonest
+    // slip when joining lines (`{ role = manager ssh = none }`).
+    let separator_expected =
+        expected.iter().any(|w| w == "`,`") && expected.iter().any(|w| w == "a new line");
+    if d.help.is_none() && separator_expected && word_at(text, pos).is_some() {
+        d = d.help("separate entries with a comma or put each on its own line");
     }
     if d.help.is_none() {
         d = d.help("see the language reference (`infrac explain E0001`) for the form of each item");

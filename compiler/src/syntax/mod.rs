@@ -3,8 +3,12 @@
 //! in words, and [`lower`], which turns pest pairs into the owned AST. pest
 //! types never leave this module.
 
+pub mod comments;
 mod errors;
 mod lower;
+pub mod print;
+
+pub use print::format;
 
 use pest::Parser;
 
@@ -122,4 +126,58 @@ fn nesting(file: FileId, text: &str) -> Option<Diagnostic> {
         i += 1;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn too_deep(text: &str) -> Option<std::ops::Range<usize>> {
+        nesting(FileId(0), text).map(|d| d.primary.span.range())
+    }
+
+    #[test]
+    fn the_limit_is_inclusive() {
+        let at_limit = format!("let x = {}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(too_deep(&at_limit), None);
+        let over = format!(
+            "let x = {}{}",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        let first = "let x = ".len();
+        assert_eq!(
+            too_deep(&over),
+            Some(first + MAX_DEPTH..first + MAX_DEPTH + 1)
+        );
+    }
+
+    #[test]
+    fn brackets_of_every_kind_count_together() {
+        let mixed = "{[(".repeat(22); // 66 levels
+        assert!(too_deep(&format!("let x = {mixed}")).is_some());
+    }
+
+    #[test]
+    fn strings_and_comments_do_not_count() {
+        let deep = "[".repeat(MAX_DEPTH + 1);
+        assert_eq!(too_deep(&format!("let x = \"{deep}\"")), None);
+        assert_eq!(too_deep(&format!("let x = \"\\\"{deep}\"")), None);
+        assert_eq!(too_deep(&format!("// {deep}\nlet x = 1")), None);
+        assert_eq!(
+            too_deep(&format!("/* /* {deep} */ {deep} */ let x = 1")),
+            None
+        );
+        // A string ends at the end of its line, as in the grammar.
+        assert!(too_deep(&format!("let x = \"open\n{deep}")).is_some());
+    }
+
+    #[test]
+    fn parse_reports_too_deep_instead_of_recursing() {
+        let text = format!("let x = {}", "[".repeat(100_000));
+        let (file, diagnostics) = parse(FileId(0), &text);
+        assert!(file.items.is_empty());
+        assert_eq!(diagnostics.len(), 1);
+        assert_eq!(diagnostics[0].code, Code::TooDeep);
+    }
 }

@@ -105,7 +105,11 @@ pub fn build(
     // As the CLI names it: a `main.inf` by its directory, else by its stem.
     let path = std::path::Path::new(name);
     let stem = match path.file_stem().and_then(|s| s.to_str()) {
-        Some("main") => path.parent().and_then(|p| p.file_name()).and_then(|s| s.to_str()).unwrap_or("main"),
+        Some("main") => path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|s| s.to_str())
+            .unwrap_or("main"),
         Some(stem) => stem,
         None => name,
     };

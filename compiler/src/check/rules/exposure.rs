@@ -4,10 +4,11 @@
 
 use ipnet::IpNet;
 
+use crate::ast::Protocol;
 use crate::check::exposure::{path, Effective};
 use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{Class, ClassOrigin, Engine, Exposure, Model, Service, ServiceId, Ssh};
+use crate::ir::{Class, ClassOrigin, Engine, Exposure, Model, Port, Service, ServiceId, Ssh};
 
 /// Cluster ports that only the cluster's own nodes may reach.
 const CLUSTER_PORTS: &[(u16, &str)] = &[
@@ -44,6 +45,39 @@ fn class_reason(service: &Service) -> String {
     }
 }
 
+/// The route that hands reach on to `service`'s port `port`, rewritten
+/// with an allowlist: `route "ci.example.com" -> jenkins:8080 restricted(office)`.
+fn restricted_route(model: &Model, effective: &Effective, id: ServiceId, port: usize) -> String {
+    let Some(hop) = path(model, effective, id, port).into_iter().next() else {
+        return "route \"...\" -> ... restricted(office)".to_string();
+    };
+    let route = &model.service(hop.proxy).routes[hop.route];
+    format!(
+        "route {:?} -> {}:{} restricted(office)",
+        route.matcher,
+        model.service(route.target).name,
+        route.port
+    )
+}
+
+/// A port as written in a `port` line: `6379`, `7946/udp`. Helps quote it,
+/// so `port 7946/udp internal` fixes the UDP port and not its TCP twin.
+fn spec(port: &Port) -> String {
+    match port.protocol {
+        Protocol::Tcp => port.container.to_string(),
+        Protocol::Udp => format!("{}/udp", port.container),
+    }
+}
+
+/// "a data service", "an admin service", "an app service".
+fn class_phrase(class: Class) -> &'static str {
+    match class {
+        Class::Data => "a data service",
+        Class::Admin => "an admin service",
+        Class::App => "an app service",
+    }
+}
+
 /// Builds an exposure finding on the line that opens the hole: the port's
 /// own level, or the last route of the path, with the rest of the path as
 /// secondary labels.
@@ -61,8 +95,8 @@ fn exposure_finding(
     let opened_here = p.declared.rank() >= p.effective.rank() || hops.is_empty();
     let mut d = if opened_here {
         Diagnostic::new(code, p.level_span, message).label(format!(
-            "port {} is {} here",
-            p.container,
+            "port {} is declared {}",
+            spec(p),
             describe(&p.declared)
         ))
     } else {
@@ -92,8 +126,9 @@ fn exposure_finding(
             d = d.secondary(
                 op.level_span,
                 format!(
-                    "`{}` is {} here",
+                    "`{}:{}` is declared {}",
                     origin_service.name,
+                    op.container,
                     describe(&op.declared)
                 ),
             );
@@ -101,13 +136,18 @@ fn exposure_finding(
         d.secondary(
             p.span,
             format!(
-                "`{}:{}` is declared {} here",
+                "`{}:{}` is declared {}",
                 service.name,
                 p.container,
-                p.declared.word()
+                describe(&p.declared)
             ),
         )
     };
+    // The class matters only to the ceiling findings; cluster, remote-admin
+    // and engine ports are judged whatever the class.
+    if !matches!(code, Code::DataExposed | Code::AdminPublic) {
+        return d;
+    }
     if let ClassOrigin::Declared(span) = service.class_origin {
         d = d.secondary(
             span,
@@ -119,21 +159,40 @@ fn exposure_finding(
         );
     } else {
         d = d.note(format!(
-            "`{}` is a {} service: {}",
+            "`{}` is {}: {}",
             service.name,
-            service.class.as_str(),
+            class_phrase(service.class),
             class_reason(service)
         ));
     }
     d
 }
 
+/// A declared level, for "port 6379 is declared ...".
 fn describe(e: &Exposure) -> String {
     match e {
-        Exposure::Public => "public: anyone on the internet can reach it".to_string(),
-        Exposure::Restricted(_) => format!("{e}"),
-        Exposure::Internal => "internal".to_string(),
-        Exposure::Local => "local".to_string(),
+        Exposure::Public => "public here: anyone on the internet can reach it".to_string(),
+        other => format!("{other} here"),
+    }
+}
+
+/// "16,777,216 addresses" for a /8; IPv6 counts as a power of two.
+fn address_count(net: &IpNet) -> String {
+    let host_bits = u32::from(net.max_prefix_len() - net.prefix_len());
+    match net {
+        // Below /16 only: at most 2^31 addresses, which fits in a u64.
+        IpNet::V4(_) => {
+            let digits = (1u64 << host_bits).to_string();
+            let mut grouped = String::new();
+            for (i, c) in digits.chars().enumerate() {
+                if i > 0 && (digits.len() - i) % 3 == 0 {
+                    grouped.push(',');
+                }
+                grouped.push(c);
+            }
+            format!("{grouped} addresses")
+        }
+        IpNet::V6(_) => format!("2^{host_bits} addresses"),
     }
 }
 
@@ -159,18 +218,18 @@ pub(super) fn ceilings(ctx: &mut Ctx<'_>, model: &Model, effective: &Effective) 
                         Code::DataExposed,
                         format!(
                             "data service `{}` is reachable beyond its networks{reach}: port {} is effectively {}",
-                            service.name, port.container, eff.word()
+                            service.name, spec(port), eff.word()
                         ),
                     )
                     .help(if via_route {
                         format!(
                             "data services are never published: drop this route and let the services that use `{}` reach it over a shared network; for your own access make nothing public, use `port {} local` and an SSH tunnel",
-                            service.name, port.container
+                            service.name, spec(port)
                         )
                     } else {
                         format!(
                             "make it `port {} internal` (reachable only by services on its networks), or `port {} local` and reach it through an SSH tunnel",
-                            port.container, port.container
+                            spec(port), spec(port)
                         )
                     });
                     ctx.diagnostics.push(d);
@@ -184,15 +243,19 @@ pub(super) fn ceilings(ctx: &mut Ctx<'_>, model: &Model, effective: &Effective) 
                         Code::AdminPublic,
                         format!(
                             "admin service `{}` is reachable from the whole internet{reach}: port {} is effectively public",
-                            service.name, port.container
+                            service.name, spec(port)
                         ),
                     )
                     .help(if via_route {
-                        "restrict the route to known addresses: `route \"...\" -> ... restricted(office)`, or drop the route and reach the tool through an SSH tunnel (`port N local`)".to_string()
+                        format!(
+                            "give the route an allowlist: `{}`, or drop the route and reach the tool through an SSH tunnel (`port {} local`)",
+                            restricted_route(model, effective, id, p),
+                            spec(port)
+                        )
                     } else {
                         format!(
                             "restrict it to known addresses: `port {} restricted(office)`, or make it `port {} local` and use an SSH tunnel",
-                            port.container, port.container
+                            spec(port), spec(port)
                         )
                     });
                     ctx.diagnostics.push(d);
@@ -253,7 +316,7 @@ pub(super) fn restrictions(ctx: &mut Ctx<'_>, model: &Model) {
                     Diagnostic::new(
                         Code::BroadRestriction,
                         span,
-                        format!("`{net}` is a very wide range ({} addresses or more)", if net.addr().is_ipv4() { "65,536" } else { "2^80" }),
+                        format!("`{net}` is a very wide range: {}", address_count(net)),
                     )
                     .label("wider than a /16 (IPv4) or /48 (IPv6)")
                     .help("narrow it to the addresses that really need access; a cloud provider's whole range is nearly the internet"),
@@ -274,9 +337,12 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                 if eff.rank() > Exposure::Internal.rank() {
                     let d = exposure_finding(model, effective, id, p, Code::ControlPlaneExposed, format!(
                         "port {} ({what}) of `{}` is reachable beyond the cluster's nodes",
-                        port.container, service.name
+                        spec(port), service.name
                     ))
-                    .help("cluster ports are opened between the nodes by the generated security groups; declare the port `internal`");
+                    .help(format!(
+                        "declare it `port {} internal`: infrac opens cluster ports between the cluster's own nodes (security groups that name each other), never to an address range",
+                        spec(port)
+                    ));
                     ctx.diagnostics.push(d);
                 }
             }
@@ -304,9 +370,9 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                 if eff.rank() == Exposure::Public.rank() {
                     let d = exposure_finding(model, effective, id, p, Code::RemoteAdminPublic, format!(
                         "{what} (port {}) of `{}` is open to the internet",
-                        port.container, service.name
+                        spec(port), service.name
                     ))
-                    .help(format!("restrict it to known addresses: `port {} restricted(office)`, or reach it through the cloud's session manager", port.container));
+                    .help(format!("restrict it to known addresses: `port {} restricted(office)`, or reach it through the cloud's session manager", spec(port)));
                     ctx.diagnostics.push(d);
                 }
             }
@@ -315,7 +381,7 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                     "`{}` serves the Docker engine API on plain TCP (port 2375) beyond its host",
                     service.name
                 ))
-                .help("anyone who reaches this port is root on the host: keep it `local`, or use the engine over SSH or mutual TLS (2376)");
+                .help("anyone who reaches this port is root on the host: make it `port 2375 local`, or reach the engine over SSH (`docker -H ssh://HOST`) or mutual TLS on 2376");
                 ctx.diagnostics.push(d);
             }
             if service.class_origin == ClassOrigin::Default {

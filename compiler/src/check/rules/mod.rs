@@ -8,6 +8,9 @@ mod host;
 mod reach;
 mod secrets;
 
+// The importer turns literal credentials into secrets by the same rules.
+pub(crate) use secrets::{credential_in_value, is_credential_key};
+
 use super::exposure::Effective;
 use super::Ctx;
 use crate::graph::Graph;

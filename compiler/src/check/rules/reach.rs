@@ -21,6 +21,14 @@ fn network_names(model: &Model, ids: &[NetworkId]) -> String {
     names.join(", ")
 }
 
+/// "`backend`" for one network, "one of `a`, `b`" for several.
+fn one_of(model: &Model, ids: &[NetworkId]) -> String {
+    match ids {
+        [one] => network_names(model, &[*one]),
+        _ => format!("one of {}", network_names(model, ids)),
+    }
+}
+
 pub(super) fn dependencies(ctx: &mut Ctx<'_>, model: &Model) {
     for s in &model.services {
         for (dep, span) in &s.depends {
@@ -45,8 +53,9 @@ pub(super) fn dependencies(ctx: &mut Ctx<'_>, model: &Model) {
                         format!("`{}` is on {}", d.name, network_names(model, &d.networks)),
                     )
                     .help(format!(
-                        "put both on one network: add a network of `{}` to `{}`'s `networks`",
-                        d.name, s.name
+                        "put both on one network: add {} to `{}`'s `networks`",
+                        one_of(model, &d.networks),
+                        s.name
                     )),
                 );
             }
@@ -70,12 +79,17 @@ pub(super) fn routes(ctx: &mut Ctx<'_>, model: &Model) {
                     )
                     .label("the proxy cannot reach this target")
                     .secondary(
+                        s.attr_span("networks"),
+                        format!("`{}` is on {}", s.name, network_names(model, &s.networks)),
+                    )
+                    .secondary(
                         t.attr_span("networks"),
                         format!("`{}` is on {}", t.name, network_names(model, &t.networks)),
                     )
                     .help(format!(
-                        "put `{}` on one of `{}`'s networks",
-                        s.name, t.name
+                        "put both on one network: add {} to `{}`'s `networks`",
+                        one_of(model, &t.networks),
+                        s.name
                     )),
                 );
             }
@@ -84,31 +98,76 @@ pub(super) fn routes(ctx: &mut Ctx<'_>, model: &Model) {
 }
 
 pub(super) fn cycles(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph) {
-    for cycle in graph.dependency_cycles() {
-        let members: Vec<&Service> = cycle.iter().map(|id| model.service(*id)).collect();
-        let first = members[0];
-        // Point at the first member's edge into the cycle.
-        let Some((_, span)) = first.depends.iter().find(|(d, _)| cycle.contains(d)) else {
+    for group in graph.dependency_cycles() {
+        let Some(cycle) = cycle_through(model, &group) else {
             continue;
         };
-        let names: Vec<String> = members.iter().map(|s| format!("`{}`", s.name)).collect();
-        let mut d = Diagnostic::new(
-            Code::DependencyCycle,
-            *span,
+        // `cycle` is [a, b, ..., z] with a → b → ... → z → a; edge i runs
+        // from cycle[i] to cycle[i + 1] (wrapping).
+        let edge = |i: usize| {
+            let from = model.service(cycle[i]);
+            let to = cycle[(i + 1) % cycle.len()];
+            let (_, span) = from
+                .depends
+                .iter()
+                .find(|(d, _)| *d == to)
+                .expect("cycle_through follows dependency edges");
+            (from, *span)
+        };
+        let mut names: Vec<String> = cycle
+            .iter()
+            .map(|id| format!("`{}`", model.service(*id).name))
+            .collect();
+        names.push(names[0].clone());
+        let (_, first_span) = edge(0);
+        let message = if cycle.len() == 1 {
+            format!("`{}` depends on itself", model.service(cycle[0]).name)
+        } else {
             format!(
                 "services depend on each other in a cycle: {}",
                 names.join(" → ")
-            ),
-        )
-        .label("this dependency closes a cycle")
-        .help("no service in a cycle can start first: remove one of these dependencies");
-        for s in &members[1..] {
-            if let Some((_, sp)) = s.depends.iter().find(|(d, _)| cycle.contains(d)) {
-                d = d.secondary(*sp, format!("`{}` depends on it here", s.name));
-            }
+            )
+        };
+        let mut d = Diagnostic::new(Code::DependencyCycle, first_span, message)
+            .label("this dependency closes a cycle")
+            .help("no service in a cycle can start first: remove one of these dependencies");
+        for i in 1..cycle.len() {
+            let (from, span) = edge(i);
+            let to = model.service(cycle[(i + 1) % cycle.len()]);
+            d = d.secondary(
+                span,
+                format!("`{}` depends on `{}` here", from.name, to.name),
+            );
         }
         ctx.diagnostics.push(d);
     }
+}
+
+/// A shortest dependency cycle through the first member of a strongly
+/// connected group, in the order its edges run. The group's members are
+/// sorted, so the cycle starts at the same service on every run.
+fn cycle_through(model: &Model, group: &[ServiceId]) -> Option<Vec<ServiceId>> {
+    let start = *group.first()?;
+    // Breadth-first from `start` inside the group until an edge leads back.
+    let mut parent: BTreeMap<ServiceId, ServiceId> = BTreeMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(at) = queue.pop_front() {
+        for (dep, _) in &model.service(at).depends {
+            if *dep == start {
+                let mut cycle = vec![at];
+                while let Some(p) = parent.get(cycle.last().expect("not empty")) {
+                    cycle.push(*p);
+                }
+                cycle.reverse();
+                return Some(cycle);
+            }
+            if group.contains(dep) && !parent.contains_key(dep) && *dep != start {
+                parent.insert(*dep, at);
+                queue.push_back(*dep);
+            }
+        }
+    }
+    None
 }
 
 pub(super) fn port_conflicts(ctx: &mut Ctx<'_>, model: &Model) {
@@ -124,7 +183,9 @@ pub(super) fn port_conflicts(ctx: &mut Ctx<'_>, model: &Model) {
             }
         }
     }
-    for ((host, proto), users) in published {
+    for ((host, proto), mut users) in published {
+        // "first published here" means first in the text.
+        users.sort_by_key(|(s, p)| model.service(*s).ports[*p].span);
         for (k, (b, bp)) in users.iter().enumerate() {
             let sb = model.service(*b);
             let clash = users[..k].iter().find(|(a, _)| {
@@ -197,19 +258,23 @@ pub(super) fn data_tiers(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph) {
                 .copied()
                 .filter(|n| data.networks.contains(n))
                 .collect();
+            // The finding is about the data store, so it points at the
+            // store's `networks` (where `allow data-tier-shared` then goes).
+            let shared_names = network_names(model, &shared);
             ctx.diagnostics.push(
                 Diagnostic::new(
                     Code::DataTierShared,
-                    other.attr_span("networks"),
+                    data.attr_span("networks"),
                     format!(
-                        "`{}` is published and shares {} with data service `{}`, which it does not use",
-                        other.name,
-                        network_names(model, &shared),
-                        data.name
+                        "data service `{}` shares {shared_names} with `{}`, which is published and does not use it",
+                        data.name, other.name,
                     ),
                 )
-                .label(format!("`{}` can reach `{}` from here", other.name, data.name))
-                .secondary(data.attr_span("networks"), format!("`{}` is on this network", data.name))
+                .label(format!("`{}` is on {shared_names} here", data.name))
+                .secondary(
+                    other.attr_span("networks"),
+                    format!("`{}` is published, and on {shared_names} too", other.name),
+                )
                 .help(format!(
                     "keep data on a network only its users join: move `{}` off {}, or give `{}` a network of its own",
                     other.name,

@@ -134,26 +134,47 @@ pub(super) fn literals(ctx: &mut Ctx<'_>, model: &Model) {
             match &var.value {
                 EnvValue::Literal(v) if v.is_empty() => {}
                 EnvValue::Literal(v) => {
-                    let why = if is_credential_key(&var.key) {
+                    let credential_key = is_credential_key(&var.key);
+                    let why = if credential_key {
                         Some("a credential")
                     } else {
                         credential_in_value(v)
                     };
                     if let Some(why) = why {
                         ctx.redactions.push(var.value_span);
-                        ctx.diagnostics.push(
-                            Diagnostic::new(
-                                Code::PlaintextSecret,
-                                var.value_span,
-                                format!("`{}` of `{}` is set to {why} written in the program", var.key, s.name),
+                        let secret = var.key.to_ascii_lowercase();
+                        let aws_key = var.key.to_ascii_uppercase().starts_with("AWS_")
+                            && (v.starts_with("AKIA") || v.starts_with("ASIA") || credential_key);
+                        let help = if aws_key {
+                            // The AWS SDKs read no `*_FILE` variables, but they
+                            // do read a shared credentials file.
+                            "give the service an IAM role instead of static keys; if keys are unavoidable, declare `secret aws_credentials { from = file(\"/path/outside/the/repo\") }` holding a credentials file, list it in `secrets`, and set `AWS_SHARED_CREDENTIALS_FILE = \"/run/secrets/aws_credentials\"`; then deactivate this key in IAM, it is in your history".to_string()
+                        } else if why == "a password in a URL" {
+                            // The URL itself is configuration; only its
+                            // password is the secret.
+                            format!(
+                                "write the URL without its password (`scheme://user@host/...`) and pass the password as a file: declare `secret {secret}_password {{ from = env(\"VAR\") }}`, list it in `secrets`, and have the service read /run/secrets/{secret}_password; then rotate the password, it is in your history"
                             )
-                            .label("a secret, in plain text (masked here)")
-                            .secondary(var.key_span, "credential-shaped key")
-                            .help(format!(
-                                "declare `secret {} {{ from = env(\"{}\") }}`, list it in `secrets`, and point the service at the file: `{}_FILE = \"/run/secrets/{}\"`; then rotate the value, it is in your history",
-                                var.key.to_ascii_lowercase(), var.key, var.key, var.key.to_ascii_lowercase()
-                            )),
-                        );
+                        } else {
+                            format!(
+                                "declare `secret {secret} {{ from = env(\"{}\") }}`, list it in `secrets`, and point the service at the file: `{}_FILE = \"/run/secrets/{secret}\"`; then rotate the value, it is in your history",
+                                var.key, var.key
+                            )
+                        };
+                        let mut d = Diagnostic::new(
+                            Code::PlaintextSecret,
+                            var.value_span,
+                            format!(
+                                "`{}` of `{}` is set to {why} written in the program",
+                                var.key, s.name
+                            ),
+                        )
+                        .label("a secret, in plain text (masked here)")
+                        .help(help);
+                        if credential_key {
+                            d = d.secondary(var.key_span, "credential-shaped key");
+                        }
+                        ctx.diagnostics.push(d);
                     }
                 }
                 EnvValue::HostEnv(host_var) => {

@@ -1,0 +1,93 @@
+//! `infrac fmt FILE... [--check]`: rewrite programs in the canonical form
+//! (see [`crate::syntax::print`]), comments kept.
+//!
+//! A file is replaced atomically (a temporary file beside it, renamed over
+//! it) and only when its text changes. A file with a syntax error is
+//! reported like `check` does and left untouched. `--check` writes nothing
+//! and lists the files that would change.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{Color, Outcome};
+use crate::diagnostics::render;
+use crate::source::Sources;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The programs to format (`.inf` files).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write nothing; exit 1 and list the files whose formatting differs.
+    #[arg(long)]
+    pub check: bool,
+}
+
+pub fn run(args: Args, color: Color) -> Outcome {
+    let mut sources = Sources::new();
+    let mut failed = false;
+    let mut unformatted = Vec::new();
+    for path in &args.files {
+        let text = match super::read_source(path) {
+            Ok(t) => t,
+            Err(outcome) => return outcome,
+        };
+        let id = sources.add(path.display().to_string(), text.clone());
+        match crate::syntax::format(id, &text) {
+            Err(mut diagnostics) => {
+                crate::diagnostics::sort_and_dedup(&mut diagnostics);
+                let style = render::HumanStyle {
+                    color: color.enabled(),
+                    width: 100,
+                };
+                eprint!("{}", render::human(&diagnostics, &sources, &[], style));
+                eprintln!("{}: not formatted (fix the errors above)", path.display());
+                failed = true;
+            }
+            Ok(formatted) if formatted == text => {}
+            Ok(formatted) => {
+                if args.check {
+                    unformatted.push(path);
+                    continue;
+                }
+                if let Err(e) = replace(path, &formatted) {
+                    eprintln!("error: cannot write {}: {e}", path.display());
+                    return Outcome::UsageOrIo;
+                }
+                eprintln!("formatted {}", path.display());
+            }
+        }
+    }
+    for path in &unformatted {
+        println!("{}", path.display());
+    }
+    if !unformatted.is_empty() {
+        eprintln!(
+            "{} file(s) would be reformatted; run `infrac fmt` on them",
+            unformatted.len()
+        );
+    }
+    if failed || !unformatted.is_empty() {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    }
+}
+
+/// Replaces `path` with `text` in one rename, keeping its permissions.
+pub(crate) fn replace(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".infrac-fmt-")
+        .tempfile_in(dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions())?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! `infrac import FILE.yml [-o infra.inf] [--report json] [--strict]`: a
+//! compose or swarm stack file to a program (see [`crate::import`]).
+//!
+//! The program goes to `-o` (replaced atomically) or stdout; what was not
+//! carried over goes to stderr, or to stdout as JSON with `--report json`.
+//! `--strict` turns every import-loss into a failure: exit 1, nothing
+//! written.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use super::{Color, Outcome};
+use crate::diagnostics::{render, Tally};
+use crate::import::{self, Imported};
+use crate::source::Sources;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The compose or swarm stack file to import.
+    pub file: PathBuf,
+    /// Write the program to this file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Print the findings on stdout in this format (as `check --format json`).
+    #[arg(long, value_enum)]
+    pub report: Option<Report>,
+    /// Fail, writing nothing, when anything is not carried over.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Report {
+    Json,
+}
+
+pub fn run(args: Args, color: Color) -> Outcome {
+    if args.report.is_some() && args.output.is_none() {
+        eprintln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
+        return Outcome::UsageOrIo;
+    }
+    let text = match super::read_source(&args.file) {
+        Ok(t) => t,
+        Err(outcome) => return outcome,
+    };
+    let mut sources = Sources::new();
+    let id = sources.add(args.file.display().to_string(), text);
+    let imported = import::import(&sources, id);
+    report(&imported, &sources, args.report, color);
+    let tally = Tally::of(&imported.diagnostics);
+    let program = match imported.text() {
+        Some(p) if !(args.strict && tally.warnings > 0) => p,
+        Some(_) => {
+            eprintln!(
+                "import failed (--strict): {} thing(s) not carried over; nothing was written",
+                tally.warnings
+            );
+            return Outcome::Findings;
+        }
+        None => {
+            eprintln!(
+                "import failed: {} is not a compose file infrac can read; nothing was written",
+                args.file.display()
+            );
+            return Outcome::Findings;
+        }
+    };
+    let services = imported
+        .program
+        .as_ref()
+        .map_or(0, |p| p.items.iter().filter(|i| matches!(i, crate::ast::Item::Decl(d) if d.kind == crate::ast::DeclKind::Service)).count());
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = super::fmt::replace(path, &program) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return Outcome::UsageOrIo;
+            }
+            eprintln!(
+                "imported {services} service(s) from {} into {}; {} thing(s) not carried over. Next: infrac check {}",
+                args.file.display(),
+                path.display(),
+                tally.warnings,
+                path.display()
+            );
+        }
+        None => {
+            print!("{program}");
+            eprintln!(
+                "imported {services} service(s) from {}; {} thing(s) not carried over",
+                args.file.display(),
+                tally.warnings
+            );
+        }
+    }
+    Outcome::Clean
+}
+
+/// Prints the import's findings: JSON on stdout, or the human report on stderr.
+pub(crate) fn report(imported: &Imported, sources: &Sources, format: Option<Report>, color: Color) {
+    match format {
+        Some(Report::Json) => println!("{}", render::json(&imported.diagnostics, sources)),
+        None => {
+            let style = render::HumanStyle {
+                color: color.enabled(),
+                width: 100,
+            };
+            eprint!(
+                "{}",
+                render::human(&imported.diagnostics, sources, &imported.redactions, style)
+            );
+        }
+    }
+}

@@ -1,0 +1,382 @@
+//! The environment, commands and labels of a service: both compose forms
+//! (list and map), interpolation, and literal credentials turned into
+//! secrets by the checker's own rules.
+
+use std::hash::{Hash, Hasher};
+
+use super::service::Svc;
+use super::yaml::{Kind, Node};
+use super::{attr, call, entry, list, name, string, Importer};
+use crate::ast::{DeclKind, Entry, Value, ValueKind};
+use crate::check::{credential_in_value, is_credential_key};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::span::Span;
+
+impl Importer {
+    // ---- command, environment, labels -------------------------------------
+
+    /// `command:` as a string (split as compose splits it, into words) or a
+    /// list: always a list in the program, so nothing re-splits it.
+    pub(super) fn command(&mut self, v: &Node, what: &str) -> Result<Option<Value>, Diagnostic> {
+        match &v.kind {
+            _ if v.is_null() => Ok(None),
+            Kind::Seq(items) => {
+                let mut out = Vec::new();
+                for item in items {
+                    let t = self.text(item, what)?.unwrap_or_default();
+                    out.push(string(t, item.span));
+                }
+                Ok(Some(list(out, v.span)))
+            }
+            Kind::Scalar { .. } => {
+                let t = self.text(v, what)?.unwrap_or_default();
+                let words = shell_words(&t).ok_or_else(|| {
+                    Diagnostic::new(
+                        Code::ImportInvalid,
+                        v.span,
+                        format!("{what} has an unclosed quote"),
+                    )
+                    .label("compose cannot split this into words")
+                })?;
+                Ok(Some(list(
+                    words.into_iter().map(|w| string(w, v.span)).collect(),
+                    v.span,
+                )))
+            }
+            Kind::Map(_) => Err(Diagnostic::new(
+                Code::ImportInvalid,
+                v.span,
+                format!("{what} must be a string or a list"),
+            )
+            .label("a mapping")),
+        }
+    }
+
+    pub(super) fn environment(
+        &mut self,
+        s: &mut Svc,
+        k: &Node,
+        v: &Node,
+    ) -> Result<(), Diagnostic> {
+        s.env_span.get_or_insert(k.span);
+        let service = s.name.clone();
+        let what = |key: &str| format!("`{key}` in the environment of `{service}`");
+        let mut vars: Vec<(String, Span, Option<String>, Node)> = Vec::new();
+        match &v.kind {
+            _ if v.is_null() => {}
+            Kind::Map(entries) => {
+                for (key, value) in entries {
+                    let key_text = self.key(key)?;
+                    let raw = match &value.kind {
+                        Kind::Scalar { text, .. } if !value.is_null() => Some(text.clone()),
+                        Kind::Scalar { .. } => None,
+                        _ => {
+                            return Err(Diagnostic::new(
+                                Code::ImportInvalid,
+                                value.span,
+                                format!("{} must be a single value", what(&key_text)),
+                            )
+                            .label(format!("found {}", value.describe())))
+                        }
+                    };
+                    vars.push((key_text, key.span, raw, value.clone()));
+                }
+            }
+            Kind::Seq(items) => {
+                for item in items {
+                    let Some(text) = item.scalar() else {
+                        return Err(Diagnostic::new(
+                            Code::ImportInvalid,
+                            item.span,
+                            format!("an environment entry of `{}` must be `KEY=VALUE`", s.name),
+                        )
+                        .label(format!("found {}", item.describe())));
+                    };
+                    match text.split_once('=') {
+                        Some((key, raw)) => {
+                            let value_span = value_span_in(item, key.len() + 1);
+                            let value = Node {
+                                kind: Kind::Scalar {
+                                    text: raw.to_string(),
+                                    plain: false,
+                                },
+                                span: value_span,
+                            };
+                            vars.push((key.to_string(), item.span, Some(raw.to_string()), value));
+                        }
+                        None => vars.push((text.to_string(), item.span, None, item.clone())),
+                    }
+                }
+            }
+            Kind::Scalar { .. } => {
+                return Err(Diagnostic::new(
+                    Code::ImportInvalid,
+                    v.span,
+                    format!(
+                        "the environment of `{}` must be a mapping or a list",
+                        s.name
+                    ),
+                )
+                .label("a single value"))
+            }
+        }
+        for (key, key_span, raw, node) in vars {
+            let Some(raw) = raw else {
+                // `KEY` alone: passed through from the deploying shell.
+                s.env.push(entry(
+                    key.clone(),
+                    key_span,
+                    call("env", string(key.clone(), node.span), node.span),
+                ));
+                self.lose(
+                    key_span,
+                    format!("{} is imported as `env(\"{key}\")`", what(&key)),
+                    "passed through from the deploying environment",
+                    "compose left it unset when the variable was missing; generated files now require it",
+                );
+                continue;
+            };
+            let i = self.interpolate(&node, &raw)?;
+            if let Some(var) = &i.whole_var {
+                s.env.push(entry(
+                    key.clone(),
+                    key_span,
+                    call("env", string(var.clone(), node.span), node.span),
+                ));
+                self.lose(
+                    node.span,
+                    format!("{} is imported as `env(\"{var}\")`", what(&key)),
+                    "read from the deploying environment",
+                    "compose used an empty value when the variable was missing; generated files now require it",
+                );
+                continue;
+            }
+            let literal = &i.text;
+            let credential = !literal.is_empty()
+                && i.unresolved.is_empty()
+                && (is_credential_key(&key) || credential_in_value(literal).is_some());
+            if credential {
+                // `${VAR:-default}`: the deploy's VAR is where the value lives.
+                let var = i.whole_default.clone().unwrap_or_else(|| key.clone());
+                self.credential(s, &key, key_span, literal, node.span, &var);
+            } else {
+                self.report_interpolation(&node, &what(&key), &i);
+                s.env.push(entry(key, key_span, string(i.text, node.span)));
+            }
+        }
+        Ok(())
+    }
+
+    /// A literal credential becomes a secret read from the deploying
+    /// environment, handed to the service as a file.
+    fn credential(
+        &mut self,
+        s: &mut Svc,
+        key: &str,
+        key_span: Span,
+        literal: &str,
+        span: Span,
+        var: &str,
+    ) {
+        self.redactions.push(span);
+        let base = secret_base(var);
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        literal.hash(&mut hasher);
+        let hash = hasher.finish();
+        let (secret_key, var) = match self.credential_secrets.get(&base) {
+            Some(h) if *h != hash => (
+                format!("{}_{base}", secret_base(&s.name)),
+                format!("{}_{var}", s.name.to_ascii_uppercase().replace('-', "_")),
+            ),
+            _ => (base.clone(), var.to_string()),
+        };
+        let slot = format!("\u{0}credential:{secret_key}");
+        let secret = match self.secrets.get(&slot) {
+            Some(d) => d.name.clone(),
+            None => {
+                let program_name = self.fresh_name(DeclKind::Secret, &secret_key);
+                self.secrets.insert(
+                    slot,
+                    super::Declared {
+                        name: program_name.clone(),
+                        span,
+                        attrs: vec![attr(
+                            "from",
+                            key_span,
+                            call("env", string(var.clone(), span), span),
+                        )],
+                    },
+                );
+                self.credential_secrets.insert(secret_key.clone(), hash);
+                program_name
+            }
+        };
+        if !s
+            .secrets
+            .iter()
+            .any(|v| matches!(&v.kind, ValueKind::Name(n) if *n == secret))
+        {
+            s.secrets.push(name(secret.clone(), span));
+            s.secrets_span.get_or_insert(key_span);
+        }
+        let file_key = format!("{key}_FILE");
+        if !s.env.iter().any(|e| e.key.node == file_key) {
+            s.env.push(entry(
+                file_key.clone(),
+                key_span,
+                string(format!("/run/secrets/{secret}"), span),
+            ));
+        }
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::ImportLoss,
+                span,
+                format!("the literal value of `{key}` of service `{}` is not carried over: it is a credential", s.name),
+            )
+            .label("a credential, in plain text (masked here)")
+            .help(format!(
+                "it is now `secret {secret} {{ from = env(\"{var}\") }}`: set {var} where you deploy; the service reads /run/secrets/{secret} through `{file_key}` (check that the image reads `_FILE` variables; the official postgres, mysql and mariadb images do); then rotate the value, it is in your history"
+            )),
+        );
+    }
+
+    pub(super) fn labels(&mut self, v: &Node, what: &str) -> Result<Vec<Entry>, Diagnostic> {
+        let mut out = Vec::new();
+        match &v.kind {
+            _ if v.is_null() => {}
+            Kind::Map(entries) => {
+                for (key, value) in entries {
+                    let key_text = self.key(key)?;
+                    let t = self.text(value, what)?.unwrap_or_default();
+                    out.push(entry(key_text, key.span, string(t, value.span)));
+                }
+            }
+            Kind::Seq(items) => {
+                for item in items {
+                    let t = self.text(item, what)?.unwrap_or_default();
+                    let (key, val) = t.split_once('=').unwrap_or((&t, ""));
+                    out.push(entry(
+                        key.to_string(),
+                        item.span,
+                        string(val.to_string(), item.span),
+                    ));
+                }
+            }
+            Kind::Scalar { .. } => {
+                return Err(Diagnostic::new(
+                    Code::ImportInvalid,
+                    v.span,
+                    format!("{what} must be a mapping or a list"),
+                )
+                .label("a single value"))
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The span of the value part of a `KEY=VALUE` list entry, `skip` bytes
+/// into its text (the whole entry when quoting makes that unknowable).
+fn value_span_in(item: &Node, skip: usize) -> Span {
+    let quoted = matches!(&item.kind, Kind::Scalar { plain: false, .. });
+    let start = item.span.start as usize + skip + usize::from(quoted);
+    let end = (item.span.end as usize).saturating_sub(usize::from(quoted));
+    if start <= end {
+        Span::new(item.span.file, start, end)
+    } else {
+        item.span
+    }
+}
+
+/// A secret's name from an environment key: `DB_PASSWORD` → `db_password`.
+fn secret_base(key: &str) -> String {
+    let mut s: String = key
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        s = format!("s_{s}");
+    }
+    s
+}
+
+/// Splits a command line into words as compose does (shell quoting, no
+/// expansion); `None` for an unclosed quote.
+pub(super) fn shell_words(s: &str) -> Option<Vec<String>> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' | '\n' | '\r' => {
+                if in_word {
+                    words.push(std::mem::take(&mut word));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => word.push(c),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => match chars.next()? {
+                            c @ ('"' | '\\' | '$' | '`') => word.push(c),
+                            '\n' => {}
+                            c => {
+                                word.push('\\');
+                                word.push(c);
+                            }
+                        },
+                        c => word.push(c),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(c) = chars.next() {
+                    if c != '\n' {
+                        word.push(c);
+                    }
+                }
+            }
+            c => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(word);
+    }
+    Some(words)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words() {
+        assert_eq!(
+            shell_words(r#"sh -c "echo \"hi\" $HOME" 'a b' c\ d"#).unwrap(),
+            vec!["sh", "-c", "echo \"hi\" $HOME", "a b", "c d"]
+        );
+        assert!(shell_words("echo 'open").is_none());
+    }
+}

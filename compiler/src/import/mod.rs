@@ -1,0 +1,679 @@
+//! The importer: a compose or swarm stack file to an `.inf` program.
+//!
+//! ```text
+//! YAML ─ yaml::parse ─▶ positioned tree ─ Importer ─▶ ast::File (+ Trivia) ─ syntax::print ─▶ .inf
+//! ```
+//!
+//! It sits before the pipeline, not inside it: what it builds is an
+//! ordinary [`ast::File`] whose spans point into the YAML file, so the
+//! checker's findings about an imported stack (its open Redis) name the
+//! YAML line that opened it. The YAML text is one of the [`Sources`].
+//!
+//! Nothing is lost silently: every key or value that is not carried over,
+//! or only approximately, is a `W6001 import-loss` at its YAML location; a
+//! file that is not valid YAML or not a compose file is an `E6001
+//! import-invalid`. The mapping key by key is `book/src/import.md`.
+
+// A fatal error (`E6001`) ends the import: it is returned once, on a cold
+// path, so the size of `Result<_, Diagnostic>` costs nothing worth boxing.
+#![allow(clippy::result_large_err)]
+
+mod deploy;
+mod env;
+mod interp;
+mod mounts;
+mod ports;
+mod service;
+mod top;
+mod yaml;
+
+use std::collections::{HashMap, HashSet};
+
+use indexmap::IndexMap;
+
+use crate::ast::{self, Attribute, Decl, DeclKind, Entry, Ident, Item, Stmt, Value, ValueKind};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Sources;
+use crate::span::{FileId, Span, Spanned};
+use crate::syntax::print::{self, Trivia};
+use yaml::{Kind, Node};
+
+/// What importing one file produced.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The program, unless the file could not be imported (an `E6001`).
+    pub program: Option<ast::File>,
+    /// The header and per-service comments to print with it.
+    pub trivia: Trivia,
+    /// Every `W6001` and `E6001`, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Spans of credentials in the YAML: renderers mask them.
+    pub redactions: Vec<Span>,
+    /// The compose project name (top-level `name:`), when the file sets one.
+    pub project: Option<String>,
+}
+
+impl Imported {
+    /// The program as canonical `.inf` text.
+    pub fn text(&self) -> Option<String> {
+        self.program.as_ref().map(|p| print::print(p, &self.trivia))
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Imports the compose file `file` of `sources`.
+pub fn import(sources: &Sources, file: FileId) -> Imported {
+    let source = sources.get(file);
+    let mut importer = Importer::new(&source.name);
+    let result = yaml::parse(file, &source.text).and_then(|parsed| {
+        importer.diagnostics.extend(parsed.warnings);
+        importer.file(&parsed.root)
+    });
+    let mut diagnostics = importer.diagnostics;
+    let program = match result {
+        Ok(program) => Some(program),
+        Err(fatal) => {
+            diagnostics.push(fatal);
+            None
+        }
+    };
+    crate::diagnostics::sort_and_dedup(&mut diagnostics);
+    let mut trivia = Trivia::new();
+    if program.is_some() {
+        trivia.header([
+            format!("Imported from {} by `infrac import`.", source.name),
+            "Review every import-loss warning, then run `infrac check` on this file.".to_string(),
+        ]);
+        for span in &importer.service_spans {
+            let (line, _) = source.line_col(span.start as usize);
+            trivia.lead(*span, &format!("imported from {}:{line}", source.name));
+        }
+    }
+    let mut redactions = importer.redactions;
+    redactions.sort();
+    redactions.dedup();
+    Imported {
+        program,
+        trivia,
+        diagnostics,
+        redactions,
+        project: importer.project,
+    }
+}
+
+/// The attribute order of an imported service block.
+const SERVICE_ORDER: &[&str] = &[
+    "image",
+    "entrypoint",
+    "command",
+    "user",
+    "working_dir",
+    "replicas",
+    "mode",
+    "on",
+    "placement",
+    "networks",
+    "depends",
+    "secrets",
+    "env",
+    "mounts",
+    "tmpfs",
+    "health",
+    "resources",
+    "cap_add",
+    "cap_drop",
+    "privileged",
+    "host_network",
+    "host_pid",
+    "host_ipc",
+    "read_only",
+    "security_opt",
+    "labels",
+    "restart",
+    "stop_grace_period",
+];
+
+/// A declaration being built: its name as written in the YAML and in the
+/// program, and its attributes.
+#[derive(Debug, Clone)]
+struct Declared {
+    name: String,
+    span: Span,
+    attrs: Vec<Stmt>,
+}
+
+pub(crate) struct Importer {
+    diagnostics: Vec<Diagnostic>,
+    redactions: Vec<Span>,
+    project: Option<String>,
+    /// Program names by kind and YAML name.
+    names: HashMap<DeclKind, IndexMap<String, String>>,
+    taken: HashMap<DeclKind, HashSet<String>>,
+    networks: IndexMap<String, Declared>,
+    volumes: IndexMap<String, Declared>,
+    secrets: IndexMap<String, Declared>,
+    nodes: IndexMap<String, Declared>,
+    /// Secrets made from literal credentials: name → a hash of the value,
+    /// so two services with the same password share one secret.
+    credential_secrets: HashMap<String, u64>,
+    /// Spans of the services, for the `// imported from` comments.
+    service_spans: Vec<Span>,
+    /// The directory name compose would take as the project name.
+    default_project: String,
+}
+
+impl Importer {
+    fn new(source_name: &str) -> Self {
+        let default_project = std::path::Path::new(source_name)
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .unwrap_or("app")
+            .to_string();
+        Importer {
+            diagnostics: Vec::new(),
+            redactions: Vec::new(),
+            project: None,
+            names: HashMap::new(),
+            taken: HashMap::new(),
+            networks: IndexMap::new(),
+            volumes: IndexMap::new(),
+            secrets: IndexMap::new(),
+            nodes: IndexMap::new(),
+            credential_secrets: HashMap::new(),
+            service_spans: Vec::new(),
+            default_project,
+        }
+    }
+
+    fn file(&mut self, root: &Node) -> Result<ast::File, Diagnostic> {
+        let Some(entries) = root.entries() else {
+            return Err(Diagnostic::new(
+                Code::ImportInvalid,
+                root.span,
+                format!(
+                    "a compose file is a mapping with `services`; this is {}",
+                    root.describe()
+                ),
+            )
+            .label("not a compose file")
+            .help("import a docker-compose.yml, compose.yaml or a swarm stack file"));
+        };
+        if root.get("apiVersion").is_some() && root.get("kind").is_some() {
+            let at = root.get("kind").map_or(root.span, |k| k.span);
+            return Err(Diagnostic::new(
+                Code::ImportInvalid,
+                at,
+                "this is a Kubernetes manifest, not a compose file",
+            )
+            .label("a Kubernetes object")
+            .help("import the compose or stack file it was made from, or write the program by hand: `infrac build --target k8s` then generates the manifests"));
+        }
+        if root.get("services").is_none() && root.get("include").is_none() {
+            return Err(Diagnostic::new(
+                Code::ImportInvalid,
+                root.span,
+                "a compose file needs a `services` mapping",
+            )
+            .label("no `services` here")
+            .help("import a docker-compose.yml, compose.yaml or a swarm stack file"));
+        }
+        for (k, v) in entries {
+            let key = self.key(k)?;
+            match key.as_str() {
+                "services" | "networks" | "volumes" | "secrets" => {}
+                "version" => {}
+                "name" => {
+                    self.project = v.scalar().map(str::to_string);
+                    self.lose(
+                        k.span,
+                        "the project name is not carried into the program",
+                        "not imported",
+                        "infrac names the project after the program's file (its directory for main.inf); `infrac migrate` uses this name",
+                    );
+                }
+                "configs" => {
+                    for (name, _) in v.entries().unwrap_or_default() {
+                        let n = name.scalar().unwrap_or("?");
+                        self.lose(
+                            name.span,
+                            format!("config `{n}` is not carried over"),
+                            "configs are not in the language",
+                            "mount the file instead: `mounts = [\"./file\" -> \"/path\" readonly]`",
+                        );
+                    }
+                }
+                "include" => self.lose(
+                    k.span,
+                    "`include` is not followed",
+                    "the included files are not imported",
+                    "import each included file on its own and merge the programs",
+                ),
+                k2 if k2.starts_with("x-") => {}
+                other => self.lose(
+                    k.span,
+                    format!("the top-level key `{other}` is not carried over"),
+                    "not a key infrac imports",
+                    "compose may not know it either: check the file with `docker compose config -q`",
+                ),
+            }
+        }
+        if let Some(n) = root.get("networks") {
+            self.top_networks(n)?;
+        }
+        if let Some(v) = root.get("volumes") {
+            self.top_volumes(v)?;
+        }
+        if let Some(s) = root.get("secrets") {
+            self.top_secrets(s)?;
+        }
+        let mut services = Vec::new();
+        if let Some(s) = root.get("services") {
+            if !s.is_null() {
+                let entries = expect_map(s, "`services`")?;
+                for (k, _) in entries {
+                    let name = self.key(k)?;
+                    self.declare_name(DeclKind::Service, &name, k.span);
+                }
+                for (k, v) in entries {
+                    services.push(self.service(k, v, root)?);
+                }
+            }
+        }
+        self.portless_dependencies(&services);
+        let mut items = Vec::new();
+        let decls = [
+            (DeclKind::Node, std::mem::take(&mut self.nodes)),
+            (DeclKind::Network, std::mem::take(&mut self.networks)),
+            (DeclKind::Volume, std::mem::take(&mut self.volumes)),
+            (DeclKind::Secret, std::mem::take(&mut self.secrets)),
+        ];
+        for (kind, declared) in decls {
+            for d in declared.into_values() {
+                items.push(Item::Decl(Decl {
+                    kind,
+                    name: Ident::new(d.name, d.span),
+                    extends: None,
+                    body: d.attrs,
+                    span: d.span,
+                }));
+            }
+        }
+        items.extend(services.into_iter().map(Item::Decl));
+        Ok(ast::File {
+            items,
+            span: root.span,
+        })
+    }
+
+    /// In compose every port of a service is open on its networks; in the
+    /// program only declared ports are. A service others depend on but
+    /// that declares none is reported, with the port its dependents' own
+    /// settings name when one does (`BACKEND=api:80`).
+    fn portless_dependencies(&mut self, services: &[Decl]) {
+        let attr_of = |d: &Decl, key: &str| {
+            d.body.iter().find_map(|s| match s {
+                Stmt::Attribute(a) if a.key.node == key => Some(a.value.clone()),
+                _ => None,
+            })
+        };
+        let mut depended: Vec<String> = Vec::new();
+        let mut mentions: Vec<(String, String)> = Vec::new();
+        for d in services {
+            if let Some(Value {
+                kind: ValueKind::List(items),
+                ..
+            }) = attr_of(d, "depends")
+            {
+                for i in items {
+                    if let ValueKind::Name(n) = i.kind {
+                        depended.push(n);
+                    }
+                }
+            }
+            if let Some(Value {
+                kind: ValueKind::Map(entries),
+                ..
+            }) = attr_of(d, "env")
+            {
+                for e in entries {
+                    if let ValueKind::Str(v) = &e.value.kind {
+                        mentions
+                            .push((format!("`{}` of `{}`", e.key.node, d.name.node), v.clone()));
+                    }
+                }
+            }
+        }
+        for d in services {
+            let has_ports = d.body.iter().any(|s| matches!(s, Stmt::Port(_)));
+            if has_ports || !depended.contains(&d.name.node) {
+                continue;
+            }
+            let hint = mentions.iter().find_map(|(what, v)| {
+                let port = port_after(v, &d.name.node)?;
+                Some(format!(
+                    "; {what} names port {port}: `port {port} internal`"
+                ))
+            });
+            self.lose(
+                d.name.span,
+                format!("`{}` declares no port, so the services that depend on it reach none", d.name.node),
+                "every port was open on its networks in compose; in the program only declared ports are",
+                &format!("declare the ports its dependents use, as `port N internal`{}", hint.unwrap_or_default()),
+            );
+        }
+    }
+
+    // ---- reporting -------------------------------------------------------
+
+    fn lose(&mut self, span: Span, message: impl Into<String>, label: &str, help: &str) {
+        let mut d = Diagnostic::new(Code::ImportLoss, span, message).label(label);
+        if !help.is_empty() {
+            d = d.help(help);
+        }
+        self.diagnostics.push(d);
+    }
+
+    // ---- names -----------------------------------------------------------
+
+    /// A mapping key's text; compose keys are scalars.
+    fn key(&self, k: &Node) -> Result<String, Diagnostic> {
+        match &k.kind {
+            Kind::Scalar { text, .. } => Ok(text.clone()),
+            _ => Err(Diagnostic::new(
+                Code::ImportInvalid,
+                k.span,
+                "a mapping key that is not a scalar",
+            )
+            .label(format!("found {}", k.describe()))),
+        }
+    }
+
+    /// Gives the YAML name `raw` of a `kind` a program name: the same when
+    /// it is a valid name, else a close one (reported).
+    fn declare_name(&mut self, kind: DeclKind, raw: &str, span: Span) -> String {
+        if let Some(n) = self.names.get(&kind).and_then(|m| m.get(raw)) {
+            return n.clone();
+        }
+        let mut name: String = raw
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        while name.contains("->") {
+            name = name.replace("->", "-");
+        }
+        if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            name = format!("{}-{name}", &kind.keyword()[..1]);
+        }
+        if name == "true" || name == "false" {
+            name = format!("{name}-{}", kind.keyword());
+        }
+        let taken = self.taken.entry(kind).or_default();
+        let base = name.clone();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.insert(name.clone());
+        if name != raw {
+            self.lose(
+                span,
+                format!("{} `{raw}` is renamed `{name}`", kind.keyword()),
+                "not a valid name in the language",
+                "names start with a letter and hold letters, digits, `_` and `-`; references to it (host names included) must follow the new name",
+            );
+        }
+        self.names
+            .entry(kind)
+            .or_default()
+            .insert(raw.to_string(), name.clone());
+        name
+    }
+
+    fn name_of(&self, kind: DeclKind, raw: &str) -> Option<String> {
+        self.names.get(&kind)?.get(raw).cloned()
+    }
+
+    // ---- values ----------------------------------------------------------
+
+    /// A scalar value after interpolation, with its defaults and unknown
+    /// variables reported. `None` (reported) for a null or a collection.
+    fn text(&mut self, node: &Node, what: &str) -> Result<Option<String>, Diagnostic> {
+        let Some(raw) = self.scalar(node, what)? else {
+            return Ok(None);
+        };
+        let i = self.interpolate(node, &raw)?;
+        self.report_interpolation(node, what, &i);
+        Ok(Some(i.text))
+    }
+
+    /// A scalar's raw text; a null is `None`, a collection an error.
+    fn scalar(&self, node: &Node, what: &str) -> Result<Option<String>, Diagnostic> {
+        match &node.kind {
+            _ if node.is_null() => Ok(None),
+            Kind::Scalar { text, .. } => Ok(Some(text.clone())),
+            _ => Err(Diagnostic::new(
+                Code::ImportInvalid,
+                node.span,
+                format!("{what} must be a single value, found {}", node.describe()),
+            )
+            .label("not a scalar")),
+        }
+    }
+
+    fn interpolate(&self, node: &Node, raw: &str) -> Result<interp::Interpolated, Diagnostic> {
+        interp::interpolate(raw).map_err(|why| {
+            Diagnostic::new(
+                Code::ImportInvalid,
+                node.span,
+                format!("invalid interpolation: {why}"),
+            )
+            .label("compose cannot read this")
+            .help("write `$$` for a literal `$`")
+        })
+    }
+
+    fn report_interpolation(&mut self, node: &Node, what: &str, i: &interp::Interpolated) {
+        for (var, default) in &i.defaulted {
+            self.lose(
+                node.span,
+                format!("{what}: `${{{var}}}` is imported as its default \"{default}\""),
+                "interpolated with the default",
+                "the deploy environment could have set another value; write the value you deploy",
+            );
+        }
+        if !i.unresolved.is_empty() {
+            let vars: Vec<String> = i.unresolved.iter().map(|v| format!("`${{{v}}}`")).collect();
+            self.lose(
+                node.span,
+                format!("{what}: {} kept as written", vars.join(", ")),
+                "no default, and an import has no environment to read",
+                "replace it with the value you deploy; generated files keep the text literally, they do not interpolate it",
+            );
+        }
+    }
+
+    /// A boolean value; anything else is an error.
+    fn boolean(&mut self, node: &Node, what: &str) -> Result<bool, Diagnostic> {
+        let text = self.text(node, what)?;
+        let probe = Node {
+            kind: Kind::Scalar {
+                text: text.unwrap_or_default(),
+                plain: true,
+            },
+            span: node.span,
+        };
+        probe.boolean().ok_or_else(|| {
+            Diagnostic::new(
+                Code::ImportInvalid,
+                node.span,
+                format!("{what} must be true or false"),
+            )
+            .label(format!("found {}", node.describe()))
+        })
+    }
+
+    /// A list of scalars, or one scalar standing for a list of one.
+    fn strings(&mut self, node: &Node, what: &str) -> Result<Vec<(String, Span)>, Diagnostic> {
+        let mut out = Vec::new();
+        match &node.kind {
+            Kind::Seq(items) => {
+                for item in items {
+                    if let Some(t) = self.text(item, what)? {
+                        out.push((t, item.span));
+                    }
+                }
+            }
+            _ => {
+                if let Some(t) = self.text(node, what)? {
+                    out.push((t, node.span));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A name of `kind` not yet taken, close to `base` (a valid name).
+    fn fresh_name(&mut self, kind: DeclKind, base: &str) -> String {
+        let taken = self.taken.entry(kind).or_default();
+        let mut name = base.to_string();
+        let mut n = 2;
+        while taken.contains(&name) {
+            name = format!("{base}-{n}");
+            n += 1;
+        }
+        taken.insert(name.clone());
+        name
+    }
+}
+
+/// The port after `name:` in a value such as `api:80`, `http://api:80/x`
+/// or a swarm stack's `stack_api:80`.
+fn port_after(value: &str, name: &str) -> Option<u16> {
+    value.match_indices(name).find_map(|(i, _)| {
+        let before = value[..i].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+            return None;
+        }
+        let digits: String = value[i + name.len()..]
+            .strip_prefix(':')?
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok().filter(|p| *p > 0)
+    })
+}
+
+fn expect_map<'n>(node: &'n Node, what: &str) -> Result<&'n [(Node, Node)], Diagnostic> {
+    node.entries().ok_or_else(|| {
+        Diagnostic::new(
+            Code::ImportInvalid,
+            node.span,
+            format!("{what} must be a mapping, found {}", node.describe()),
+        )
+        .label("not a mapping")
+    })
+}
+
+// ---- building the tree ----------------------------------------------------
+
+fn value(kind: ValueKind, span: Span) -> Value {
+    Value { kind, span }
+}
+
+fn string(text: impl Into<String>, span: Span) -> Value {
+    value(ValueKind::Str(text.into()), span)
+}
+
+fn name(text: impl Into<String>, span: Span) -> Value {
+    value(ValueKind::Name(text.into()), span)
+}
+
+fn list(items: Vec<Value>, span: Span) -> Value {
+    value(ValueKind::List(items), span)
+}
+
+fn entry(key: impl Into<String>, key_span: Span, v: Value) -> Entry {
+    Entry {
+        key: Spanned::new(key.into(), key_span),
+        span: key_span.to(v.span),
+        value: v,
+    }
+}
+
+fn map(entries: Vec<Entry>, span: Span) -> Value {
+    value(ValueKind::Map(entries), span)
+}
+
+fn call(func: &str, arg: Value, span: Span) -> Value {
+    value(
+        ValueKind::Call {
+            func: Ident::new(func.to_string(), span),
+            args: vec![arg],
+        },
+        span,
+    )
+}
+
+fn attr(key: &str, key_span: Span, v: Value) -> Stmt {
+    Stmt::Attribute(Attribute {
+        key: Ident::new(key.to_string(), key_span),
+        span: key_span.to(v.span),
+        value: v,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(yaml: &str) -> Imported {
+        let mut sources = Sources::new();
+        let id = sources.add("compose.yaml", yaml);
+        import(&sources, id)
+    }
+
+    fn codes(i: &Imported) -> Vec<&'static str> {
+        i.diagnostics.iter().map(|d| d.code.code()).collect()
+    }
+
+    #[test]
+    fn not_compose_is_invalid() {
+        for text in [
+            "- a\n- b\n",
+            "apiVersion: v1\nkind: Pod\n",
+            "foo: 1\n",
+            "a: [\n",
+        ] {
+            let i = run(text);
+            assert!(i.program.is_none(), "{text}");
+            assert!(codes(&i).contains(&"E6001"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_small_stack() {
+        let i = run("services:\n  db:\n    image: redis:7.4\n    ports:\n      - \"6379:6379\"\n      - 127.0.0.1:8080:80\n    environment:\n      - DB_PASSWORD=hunter2\n      - MODE=${MODE:-prod}\n");
+        let text = i.text().expect("imported");
+        assert!(text.contains("port 6379 public"), "{text}");
+        assert!(text.contains("port 80 local as 8080"), "{text}");
+        assert!(text.contains("secret db_password"), "{text}");
+        assert!(
+            text.contains("DB_PASSWORD_FILE = \"/run/secrets/db_password\""),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("MODE = \"prod\""), "{text}");
+        assert!(!i.redactions.is_empty());
+    }
+}

@@ -1,0 +1,464 @@
+//! Networks and secrets: the top-level items of a compose file and the
+//! service keys that refer to them (`networks`, `network_mode`, `secrets`),
+//! plus what the top-level items share (`external`, custom names).
+
+use super::service::Svc;
+use super::yaml::{Kind, Node};
+use super::{attr, call, expect_map, name, string, value, Declared, Importer};
+use crate::ast::{DeclKind, Value, ValueKind};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::span::Span;
+
+/// Compose's normalisation of a project name: lower case, letters,
+/// digits, `_` and `-`.
+pub(super) fn compose_project_name(raw: &str) -> String {
+    let name: String = raw
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    if name.is_empty() {
+        "app".to_string()
+    } else {
+        name
+    }
+}
+
+pub(super) fn flag(b: bool, span: Span) -> Value {
+    value(ValueKind::Bool(b), span)
+}
+
+/// Keys of a top-level item that are always reported, not carried.
+const ITEM_LOSSES: &[&str] = &[
+    "labels",
+    "driver_opts",
+    "ipam",
+    "attachable",
+    "enable_ipv6",
+    "enable_ipv4",
+    "template_driver",
+];
+
+impl Importer {
+    pub(super) fn body_entries<'n>(
+        &self,
+        body: &'n Node,
+        what: &str,
+    ) -> Result<&'n [(Node, Node)], Diagnostic> {
+        if body.is_null() {
+            Ok(&[])
+        } else {
+            expect_map(body, what)
+        }
+    }
+
+    /// `external: true`, or the legacy `external: { name: x }`; with the
+    /// legacy name, if any.
+    pub(super) fn external(
+        &mut self,
+        v: &Node,
+        what: &str,
+    ) -> Result<(bool, Option<String>), Diagnostic> {
+        match &v.kind {
+            Kind::Map(_) => Ok((
+                true,
+                v.get("name").and_then(Node::scalar).map(str::to_string),
+            )),
+            _ => Ok((self.boolean(v, what)?, None)),
+        }
+    }
+
+    pub(super) fn report_external_name(&mut self, kind: &str, at: Span, real: &str, program: &str) {
+        if real != program {
+            self.lose(
+                at,
+                format!("external {kind} `{program}` is called `{real}` on the engine; the program uses `{program}`"),
+                "the name is not carried over",
+                "rename the item in the program to the engine's name, or create it under the program's name",
+            );
+        }
+    }
+
+    // ---- networks --------------------------------------------------------
+
+    pub(super) fn top_networks(&mut self, v: &Node) -> Result<(), Diagnostic> {
+        if v.is_null() {
+            return Ok(());
+        }
+        for (k, body) in expect_map(v, "`networks`")? {
+            let raw = self.key(k)?;
+            let program = self.declare_name(DeclKind::Network, &raw, k.span);
+            let what = format!("network `{raw}`");
+            let mut attrs = Vec::new();
+            let mut external_name = None;
+            let mut is_external = false;
+            for (bk, bv) in self.body_entries(body, &what)? {
+                let key = self.key(bk)?;
+                match key.as_str() {
+                    "internal" => {
+                        if self.boolean(bv, &what)? {
+                            attrs.push(attr("internal", bk.span, flag(true, bv.span)));
+                        }
+                    }
+                    "external" => {
+                        let (ext, legacy) = self.external(bv, &what)?;
+                        if ext {
+                            is_external = true;
+                            attrs.push(attr("external", bk.span, flag(true, bv.span)));
+                        }
+                        external_name = legacy.or(external_name);
+                    }
+                    "driver" => {
+                        if let Some(d) = self.text(bv, &what)? {
+                            attrs.push(attr("driver", bk.span, string(d, bv.span)));
+                        }
+                    }
+                    "driver_opts" => {
+                        for (ok, _) in bv.entries().unwrap_or_default() {
+                            let opt = self.key(ok)?;
+                            if opt == "encrypted" {
+                                attrs.push(attr("encrypted", ok.span, flag(true, ok.span)));
+                            } else {
+                                self.lose(
+                                    ok.span,
+                                    format!("driver option `{opt}` of {what} is not carried over"),
+                                    "not imported",
+                                    "",
+                                );
+                            }
+                        }
+                    }
+                    "name" => {
+                        let n = self.text(bv, &what)?.unwrap_or_default();
+                        external_name = Some(n);
+                    }
+                    k2 if k2.starts_with("x-") => {}
+                    other => self.lose(
+                        bk.span,
+                        format!("`{other}` of {what} is not carried over"),
+                        "not imported",
+                        if ITEM_LOSSES.contains(&other) {
+                            ""
+                        } else {
+                            "compose may not know it either"
+                        },
+                    ),
+                }
+            }
+            if let Some(real) = external_name {
+                if is_external {
+                    self.report_external_name("network", k.span, &real, &program);
+                } else {
+                    self.lose(
+                        k.span,
+                        format!("{what} is named `{real}` on the engine, without the project's prefix; the name is not carried over"),
+                        "not imported",
+                        "the program's network is named by the target (compose prefixes the project); to share a network between stacks, declare it `external = true` and create it once",
+                    );
+                }
+            }
+            let span = if body.is_null() {
+                k.span
+            } else {
+                k.span.to(body.span)
+            };
+            self.networks.insert(
+                raw,
+                Declared {
+                    name: program,
+                    span,
+                    attrs,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// The program name of a network a service names, declared if the file
+    /// does not declare it.
+    fn network_ref(&mut self, raw: &str, span: Span) -> String {
+        if let Some(d) = self.networks.get(raw) {
+            return d.name.clone();
+        }
+        let program = self.declare_name(DeclKind::Network, raw, span);
+        if raw != "default" {
+            self.lose(
+                span,
+                format!("network `{raw}` is not declared in this file; it is declared as a new network"),
+                "declared by the import",
+                "another compose file merged with this one may declare it (then mark it `external = true` if it is shared)",
+            );
+        }
+        self.networks.insert(
+            raw.to_string(),
+            Declared {
+                name: program.clone(),
+                span,
+                attrs: Vec::new(),
+            },
+        );
+        program
+    }
+
+    pub(super) fn service_networks(
+        &mut self,
+        s: &mut Svc,
+        k: &Node,
+        v: &Node,
+    ) -> Result<(), Diagnostic> {
+        let mut refs = Vec::new();
+        match &v.kind {
+            _ if v.is_null() => {}
+            Kind::Seq(items) => {
+                for item in items {
+                    if let Some(raw) = self.text(item, "a network")? {
+                        refs.push((raw, item.span));
+                    }
+                }
+            }
+            Kind::Map(entries) => {
+                for (nk, nv) in entries {
+                    let raw = self.key(nk)?;
+                    for (ok, _) in nv.entries().unwrap_or_default() {
+                        let option = self.key(ok)?;
+                        self.lose(
+                            ok.span,
+                            format!(
+                                "`{option}` of `{}` on network `{raw}` is not carried over",
+                                s.name
+                            ),
+                            "not imported",
+                            if option == "aliases" {
+                                "reach the service by its name"
+                            } else {
+                                ""
+                            },
+                        );
+                    }
+                    refs.push((raw, nk.span));
+                }
+            }
+            Kind::Scalar { .. } => {
+                return Err(Diagnostic::new(
+                    Code::ImportInvalid,
+                    v.span,
+                    format!("`networks` of `{}` must be a list or a mapping", s.name),
+                )
+                .label("a single value"))
+            }
+        }
+        let mut values: Vec<Value> = Vec::new();
+        for (raw, span) in refs {
+            let program = self.network_ref(&raw, span);
+            if !values
+                .iter()
+                .any(|v| matches!(&v.kind, ValueKind::Name(n) if *n == program))
+            {
+                values.push(name(program, span));
+            }
+        }
+        if !values.is_empty() {
+            s.networks = Some((values, k.span));
+        }
+        Ok(())
+    }
+
+    pub(super) fn network_mode(
+        &mut self,
+        s: &mut Svc,
+        k: &Node,
+        v: &Node,
+    ) -> Result<(), Diagnostic> {
+        let what = format!("`network_mode` of `{}`", s.name);
+        match self.text(v, &what)?.as_deref() {
+            Some("host") => {
+                s.set_flag("host_network", k.span, v.span);
+            }
+            Some(other) => self.lose(
+                v.span,
+                format!("`network_mode: {other}` of `{}` is not carried over; the service is on its networks", s.name),
+                "not imported",
+                "",
+            ),
+            None => {}
+        }
+        Ok(())
+    }
+
+    // ---- secrets ---------------------------------------------------------
+
+    pub(super) fn top_secrets(&mut self, v: &Node) -> Result<(), Diagnostic> {
+        if v.is_null() {
+            return Ok(());
+        }
+        for (k, body) in expect_map(v, "`secrets`")? {
+            let raw = self.key(k)?;
+            let program = self.declare_name(DeclKind::Secret, &raw, k.span);
+            let what = format!("secret `{raw}`");
+            let mut from: Option<Value> = None;
+            let mut is_external = false;
+            let mut real_name: Option<String> = None;
+            for (bk, bv) in self.body_entries(body, &what)? {
+                let key = self.key(bk)?;
+                match key.as_str() {
+                    "file" => {
+                        if let Some(path) = self.text(bv, &what)? {
+                            from = Some(call("file", string(path, bv.span), bv.span));
+                        }
+                    }
+                    "environment" => {
+                        if let Some(var) = self.text(bv, &what)? {
+                            from = Some(call("env", string(var, bv.span), bv.span));
+                        }
+                    }
+                    "external" => {
+                        let (ext, legacy) = self.external(bv, &what)?;
+                        is_external = ext;
+                        real_name = legacy.or(real_name);
+                    }
+                    "name" => real_name = self.text(bv, &what)?,
+                    "content" => {
+                        self.redactions.push(bv.span);
+                        let var = raw.to_ascii_uppercase().replace(['-', '.'], "_");
+                        self.diagnostics.push(
+                            Diagnostic::new(Code::ImportLoss, bv.span, format!("the content of {what} is written in the file and is not carried over"))
+                                .label("a secret, in plain text (masked here)")
+                                .help(format!("it is now read from the environment variable {var} where you deploy; then rotate the value, it is in your history")),
+                        );
+                        from = Some(call("env", string(var, bv.span), bv.span));
+                    }
+                    k2 if k2.starts_with("x-") => {}
+                    other => self.lose(
+                        bk.span,
+                        format!("`{other}` of {what} is not carried over"),
+                        "not imported",
+                        "",
+                    ),
+                }
+            }
+            if is_external {
+                let real = real_name.clone().unwrap_or_else(|| raw.clone());
+                from = Some(call("external", string(real, k.span), k.span));
+            } else if let Some(real) = real_name.as_ref().filter(|n| **n != raw) {
+                self.lose(
+                    k.span,
+                    format!("{what} has the custom name `{real}`, which is not carried over"),
+                    "not imported",
+                    "",
+                );
+            }
+            let from = match from {
+                Some(f) => f,
+                None => {
+                    self.lose(k.span, format!("{what} says neither `file`, `environment` nor `external`; it is imported as external"), "approximated", "say where its value comes from: `from = file(...)`, `env(...)` or `external(...)`");
+                    call("external", string(raw.clone(), k.span), k.span)
+                }
+            };
+            let span = if body.is_null() {
+                k.span
+            } else {
+                k.span.to(body.span)
+            };
+            self.secrets.insert(
+                raw,
+                Declared {
+                    name: program,
+                    span,
+                    attrs: vec![attr("from", k.span, from)],
+                },
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn service_secrets(
+        &mut self,
+        s: &mut Svc,
+        k: &Node,
+        v: &Node,
+    ) -> Result<(), Diagnostic> {
+        s.secrets_span.get_or_insert(k.span);
+        for item in v.items().unwrap_or_default() {
+            let (raw, span) =
+                match &item.kind {
+                    Kind::Map(_) => {
+                        let mut source = None;
+                        for (sk, sv) in item.entries().unwrap_or_default() {
+                            let key = self.key(sk)?;
+                            match key.as_str() {
+                                "source" => source = self.text(sv, "a secret's source")?,
+                                "target" => {
+                                    let t = sv.scalar().unwrap_or("");
+                                    let default =
+                                        item.get("source").and_then(Node::scalar).is_some_and(
+                                            |src| t == src || t == format!("/run/secrets/{src}"),
+                                        );
+                                    if !default {
+                                        self.lose(
+                                            sk.span,
+                                            format!(
+                                            "the secret target `{t}` of `{}` is not carried over",
+                                            s.name
+                                        ),
+                                            "the secret is at /run/secrets/NAME",
+                                            "point the service at /run/secrets/NAME",
+                                        );
+                                    }
+                                }
+                                other => self.lose(
+                                    sk.span,
+                                    format!(
+                                        "`{other}` of a secret of `{}` is not carried over",
+                                        s.name
+                                    ),
+                                    "not imported",
+                                    "",
+                                ),
+                            }
+                        }
+                        let Some(src) = source else {
+                            return Err(Diagnostic::new(
+                                Code::ImportInvalid,
+                                item.span,
+                                "a secret of a service needs a `source`",
+                            )
+                            .label("no `source`"));
+                        };
+                        (src, item.span)
+                    }
+                    _ => match self.text(item, "a secret")? {
+                        Some(t) => (t, item.span),
+                        None => continue,
+                    },
+                };
+            let program = match self.secrets.get(&raw) {
+                Some(d) => d.name.clone(),
+                None => {
+                    let program = self.declare_name(DeclKind::Secret, &raw, span);
+                    self.lose(span, format!("secret `{raw}` is not declared in this file; it is imported as external"), "declared by the import", "say where its value comes from: `from = file(...)`, `env(...)` or `external(...)`");
+                    self.secrets.insert(
+                        raw.clone(),
+                        Declared {
+                            name: program.clone(),
+                            span,
+                            attrs: vec![attr(
+                                "from",
+                                span,
+                                call("external", string(raw.clone(), span), span),
+                            )],
+                        },
+                    );
+                    program
+                }
+            };
+            if !s
+                .secrets
+                .iter()
+                .any(|v| matches!(&v.kind, ValueKind::Name(n) if *n == program))
+            {
+                s.secrets.push(name(program, span));
+            }
+        }
+        Ok(())
+    }
+}

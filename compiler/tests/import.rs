@@ -1,0 +1,575 @@
+//! The importer against real compose and stack files (`../shared/corpus`,
+//! skipped when absent): every file imports without a panic; the files
+//! listed below are refused with `E6001`, for the reason given; every
+//! other program prints, re-parses to the same tree and checks (findings
+//! are fine, that is the point); where it checks clean it is built back to
+//! compose, its published ports are never wider than the original's, and
+//! `docker compose config -q` (where installed) accepts the result.
+
+mod common;
+mod unspanned;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use infrac::backend::{self, Target};
+use infrac::check;
+use infrac::diagnostics::{render, Code, Diagnostic};
+use infrac::import::{self, Imported};
+use infrac::source::Sources;
+use infrac::span::FileId;
+use unspanned::unspanned;
+
+/// Files of the corpus the importer refuses, and why. The corpus README
+/// says some fixtures are invalid on purpose.
+const EXPECTED_INVALID: &[(&str, &str)] = &[(
+    "seed-stacks/hello-pod.yml",
+    "a Kubernetes Pod, not a compose file",
+)];
+
+/// Rebuilt compose files that `docker compose config -q` refuses, and why.
+const KNOWN_CONFIG_FAILURES: &[(&str, &str)] = &[];
+
+fn corpus_files(shared: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![shared.join("corpus")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn import_file(path: &Path, name: &str) -> (Imported, Sources, FileId) {
+    let mut sources = Sources::new();
+    let id = sources.add(name, read(path));
+    let imported = import::import(&sources, id);
+    (imported, sources, id)
+}
+
+/// Checks an imported program as `infrac migrate` does: spans in the YAML.
+fn check_imported(imported: &Imported, sources: &mut Sources) -> check::Checked {
+    let program = imported.program.as_ref().expect("imported");
+    let (modules, _) = check::load_modules(sources, program);
+    check::check_parsed(program, &modules)
+}
+
+/// How far a published port reaches: 0 local, 1 public.
+type Published = BTreeMap<String, Vec<(u16, String, u8)>>;
+
+fn reach(ip: &str) -> u8 {
+    match ip.trim_matches(['[', ']']) {
+        "" | "0.0.0.0" | "::" => 1,
+        _ => 0,
+    }
+}
+
+/// Published ports of the original file: service → (container, protocol, reach).
+fn original_ports(text: &str) -> Published {
+    let docs = yaml_rust2::YamlLoader::load_from_str(text).unwrap_or_default();
+    let mut out = Published::new();
+    let Some(services) = docs.first().and_then(|d| d["services"].as_hash()) else {
+        return out;
+    };
+    for (name, service) in services {
+        let name = name.as_str().unwrap_or("").to_string();
+        for port in service["ports"].as_vec().into_iter().flatten() {
+            let (ip, container, proto) = match port {
+                yaml_rust2::Yaml::Hash(_) => (
+                    port["host_ip"].as_str().unwrap_or("").to_string(),
+                    port["target"]
+                        .as_i64()
+                        .map(|t| t.to_string())
+                        .unwrap_or_default(),
+                    port["protocol"].as_str().unwrap_or("tcp").to_string(),
+                ),
+                other => {
+                    let s = match other {
+                        yaml_rust2::Yaml::Integer(i) => i.to_string(),
+                        yaml_rust2::Yaml::String(s) => s.clone(),
+                        _ => continue,
+                    };
+                    let s = with_defaults(&s);
+                    if s.contains('$') {
+                        continue;
+                    }
+                    let (rest, proto) = s.rsplit_once('/').unwrap_or((&s, "tcp"));
+                    let parts: Vec<&str> = rest.rsplitn(3, ':').collect();
+                    let ip = if parts.len() == 3 { parts[2] } else { "" };
+                    (ip.to_string(), parts[0].to_string(), proto.to_string())
+                }
+            };
+            let (c0, c1) = container
+                .split_once('-')
+                .unwrap_or((&container, &container));
+            let (Ok(c0), Ok(c1)) = (c0.parse::<u16>(), c1.parse::<u16>()) else {
+                continue;
+            };
+            for c in c0..=c1 {
+                out.entry(name.clone())
+                    .or_default()
+                    .push((c, proto.clone(), reach(&ip)));
+            }
+        }
+    }
+    out
+}
+
+/// `${VAR:-default}` replaced by its default, as the importer reads it.
+fn with_defaults(s: &str) -> String {
+    let mut out = s.to_string();
+    while let Some(start) = out.find("${") {
+        let Some(len) = out[start..].find('}') else {
+            break;
+        };
+        let inner = &out[start + 2..start + len];
+        let Some((_, default)) = inner.split_once(":-") else {
+            break;
+        };
+        out = format!("{}{default}{}", &out[..start], &out[start + len + 1..]);
+    }
+    out
+}
+
+/// Published ports of a generated compose file.
+fn rebuilt_ports(text: &str) -> Published {
+    let docs = yaml_rust2::YamlLoader::load_from_str(text).expect("generated YAML parses");
+    let mut out = Published::new();
+    let Some(services) = docs[0]["services"].as_hash() else {
+        return out;
+    };
+    for (name, service) in services {
+        for port in service["ports"].as_vec().into_iter().flatten() {
+            let s = port.as_str().expect("generated ports are strings");
+            let (rest, proto) = s.rsplit_once('/').unwrap_or((s, "tcp"));
+            let parts: Vec<&str> = rest.rsplitn(3, ':').collect();
+            let ip = if parts.len() == 3 { parts[2] } else { "" };
+            out.entry(name.as_str().unwrap_or("").to_string())
+                .or_default()
+                .push((
+                    parts[0].parse().expect("a port"),
+                    proto.to_string(),
+                    reach(ip),
+                ));
+        }
+    }
+    out
+}
+
+fn docker_compose_available() -> bool {
+    Command::new("docker")
+        .args(["compose", "version"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs `docker compose config -q` on a generated file, with every
+/// variable it requires set (the deploying machine sets them).
+fn compose_config(dir: &Path, contents: &str) -> Result<(), String> {
+    std::fs::write(dir.join("compose.yaml"), contents).unwrap();
+    let mut cmd = Command::new("docker");
+    cmd.current_dir(dir)
+        .args(["compose", "-f", "compose.yaml", "config", "-q"]);
+    for part in contents.split("${").skip(1) {
+        let var: String = part
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !var.is_empty() {
+            cmd.env(&var, "set-by-the-test");
+        }
+    }
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
+    }
+}
+
+#[test]
+fn every_corpus_file_imports_round_trips_and_rebuilds() {
+    let Some(shared) = shared() else {
+        eprintln!("skipped: ../shared is not beside the repository");
+        return;
+    };
+    let corpus = shared.join("corpus");
+    let compose = docker_compose_available();
+    let work = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let (mut files, mut imported_ok, mut clean, mut built, mut config_ok) = (0, 0, 0, 0, 0);
+    let mut config_failures = Vec::new();
+    for path in corpus_files(&shared) {
+        files += 1;
+        let rel = path.strip_prefix(&corpus).unwrap().display().to_string();
+        let expected_invalid = EXPECTED_INVALID.iter().find(|(f, _)| *f == rel);
+        let (imported, mut sources, _) = import_file(&path, &rel);
+        let Some(program) = &imported.program else {
+            if expected_invalid.is_none() {
+                failures.push(format!(
+                    "{rel}: refused\n{}",
+                    render::human(
+                        &imported.diagnostics,
+                        &sources,
+                        &imported.redactions,
+                        render::HumanStyle {
+                            color: false,
+                            width: 100
+                        }
+                    )
+                ));
+            }
+            assert!(
+                imported
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.code == Code::ImportInvalid),
+                "{rel}: refused without an E6001"
+            );
+            continue;
+        };
+        if expected_invalid.is_some() {
+            failures.push(format!("{rel}: listed as invalid but imported"));
+        }
+        imported_ok += 1;
+        let text = imported.text().expect("a program prints");
+        let (reparsed, syntax) = infrac::syntax::parse(FileId(0), &text);
+        if syntax.iter().any(Diagnostic::is_error) {
+            failures.push(format!(
+                "{rel}: the printed program does not parse: {syntax:?}\n{text}"
+            ));
+            continue;
+        }
+        if unspanned(reparsed) != unspanned(program.clone()) {
+            failures.push(format!(
+                "{rel}: printing and parsing changes the program\n{text}"
+            ));
+        }
+        let checked = check_imported(&imported, &mut sources);
+        let (by_text, _) = check_text(&rel, &text);
+        let codes = |d: &[Diagnostic]| {
+            let mut c: Vec<&str> = d.iter().map(|d| d.code.code()).collect();
+            c.sort();
+            c
+        };
+        if codes(&checked.diagnostics) != codes(&by_text.diagnostics) {
+            failures.push(format!(
+                "{rel}: checking the tree and checking its text differ: {:?} vs {:?}",
+                codes(&checked.diagnostics),
+                codes(&by_text.diagnostics)
+            ));
+        }
+        let Some(model) = checked.model.as_ref().filter(|_| !checked.has_errors()) else {
+            continue;
+        };
+        clean += 1;
+        let options = backend::Options {
+            project: "imported".to_string(),
+            source: rel.clone(),
+        };
+        let (artifacts, found) = backend::emit(model, Target::Compose, &options);
+        if found.iter().any(Diagnostic::is_error) || artifacts.is_empty() {
+            continue;
+        }
+        built += 1;
+        let out = &artifacts[0].contents;
+        let original = original_ports(&read(&path));
+        for (service, ports) in rebuilt_ports(out) {
+            for (container, proto, r) in ports {
+                let widest = original
+                    .get(&service)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(c, p, _)| *c == container && *p == proto)
+                    .map(|(_, _, r)| *r)
+                    .max();
+                match widest {
+                    Some(w) if r <= w => {}
+                    _ => failures.push(format!(
+                        "{rel}: `{service}` publishes {container}/{proto} wider than the original ({widest:?} -> {r})"
+                    )),
+                }
+            }
+        }
+        if compose {
+            let dir = work.path().join(format!("f{files}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            match compose_config(&dir, out) {
+                Ok(()) => config_ok += 1,
+                Err(e) => {
+                    if !KNOWN_CONFIG_FAILURES.iter().any(|(f, _)| *f == rel) {
+                        config_failures.push(format!("{rel}: {e}"));
+                    }
+                }
+            }
+        }
+    }
+    eprintln!(
+        "corpus: {files} files, {imported_ok} imported, {clean} check clean, {built} built to compose"
+    );
+    if compose && built > 0 {
+        let rate = config_ok as f64 / built as f64;
+        eprintln!(
+            "docker compose config -q accepts {config_ok} of {built} rebuilt files ({:.1}%)",
+            rate * 100.0
+        );
+        assert!(
+            config_failures.is_empty(),
+            "docker compose config -q refuses:\n{}",
+            config_failures.join("\n")
+        );
+        assert!(rate >= 0.97, "pass rate {rate:.3} is below 97%");
+    }
+    for (f, _) in EXPECTED_INVALID {
+        assert!(
+            corpus.join(f).is_file(),
+            "{f} is listed but not in the corpus"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_course_stack_imports_as_snapshotted() {
+    let Some(shared) = shared() else {
+        eprintln!("skipped: ../shared is not beside the repository");
+        return;
+    };
+    let path = shared.join("corpus/seed-stacks/ch04-my-web.yml");
+    let (imported, sources, _) = import_file(&path, "seed-stacks/ch04-my-web.yml");
+    let text = imported.text().expect("imports");
+    let report = render::human(
+        &imported.diagnostics,
+        &sources,
+        &imported.redactions,
+        render::HumanStyle {
+            color: false,
+            width: 80,
+        },
+    );
+    let doc = format!("{text}\n==> diagnostics <==\n{report}");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root().join("snapshots/import"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("ch04-my-web", doc));
+}
+
+/// A new user imports an awesome-compose stack that publishes its database
+/// on every interface: the check says so, at the YAML line of the port.
+#[test]
+fn databases_published_on_all_interfaces_are_found_at_their_yaml_lines() {
+    let Some(shared) = shared() else {
+        eprintln!("skipped: ../shared is not beside the repository");
+        return;
+    };
+    if infrac::stdlib::module(infrac::stdlib::CATALOGUE).is_none() {
+        eprintln!("skipped: the stdlib has no image catalogue yet, so no image is `data`");
+        return;
+    }
+    let cases = [
+        ("postgresql-pgadmin/compose.yaml", "5432:5432"),
+        ("react-rust-postgres/compose.yaml", "5432:5432"),
+        ("elasticsearch-logstash-kibana/compose.yaml", "9200:9200"),
+    ];
+    for (file, port) in cases {
+        let path = shared
+            .join("corpus/public/docker+awesome-compose")
+            .join(file);
+        let text = read(&path);
+        let (imported, mut sources, id) = import_file(&path, file);
+        let checked = check_imported(&imported, &mut sources);
+        let expected_line = text
+            .lines()
+            .position(|l| l.contains(port) && l.trim_start().starts_with('-'))
+            .expect("the port is in the file")
+            + 1;
+        let found: Vec<usize> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == Code::DataExposed && d.primary.span.file == id)
+            .map(|d| sources.get(id).line_col(d.primary.span.start as usize).0)
+            .collect();
+        assert!(
+            found.contains(&expected_line),
+            "{file}: expected data-exposed at line {expected_line}, found at {found:?}; all: {:?}",
+            checked
+                .diagnostics
+                .iter()
+                .map(|d| d.code.code())
+                .collect::<Vec<_>>()
+        );
+    }
+}
+
+fn infrac() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_infrac"))
+}
+
+#[test]
+fn import_cli_writes_reports_and_is_strict_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let yml = dir.path().join("docker-compose.yml");
+    std::fs::write(
+        &yml,
+        "services:\n  api:\n    image: ghcr.io/acme/api:1.4.2\n    env_file: .env\n    ports:\n      - \"127.0.0.1:8080:8080\"\n",
+    )
+    .unwrap();
+    let out_inf = dir.path().join("infra.inf");
+    let out = infrac()
+        .args(["--color", "never", "import"])
+        .arg(&yml)
+        .arg("-o")
+        .arg(&out_inf)
+        .args(["--report", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let first = &json[0];
+    assert_eq!(first["code"], "W6001");
+    assert_eq!(first["line"], 4);
+    assert_eq!(first["column"], 5);
+    let program = read(&out_inf);
+    assert!(program.contains("port 8080 local"), "{program}");
+    assert!(program.contains("// imported from"), "{program}");
+
+    std::fs::remove_file(&out_inf).unwrap();
+    let out = infrac()
+        .args(["--color", "never", "import", "--strict"])
+        .arg(&yml)
+        .arg("-o")
+        .arg(&out_inf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!out_inf.exists(), "--strict wrote the program");
+
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(
+        &bad,
+        "services:\n  web:\n    image: nginx\n  web:\n    image: redis\n",
+    )
+    .unwrap();
+    let out = infrac()
+        .args(["--color", "never", "import"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("E6001") && stderr.contains("bad.yml:4:3"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn migrate_builds_a_clean_stack_and_refuses_an_open_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let yml = dir.path().join("compose.yaml");
+    std::fs::write(
+        &yml,
+        "services:\n  web:\n    image: nginx:1.27-alpine\n    ports:\n      - \"8080:80\"\n    environment:\n      API_TOKEN: ghp_0123456789abcdefghijABCDEFGHIJ012345\n",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let program = dir.path().join("infra.inf");
+    let out = infrac()
+        .args(["--color", "never", "migrate"])
+        .arg(&yml)
+        .args(["--to", "compose", "-o"])
+        .arg(&out_dir)
+        .arg("--program")
+        .arg(&program)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("ghp_0123"),
+        "the token leaked into the report:\n{stderr}"
+    );
+    let compose = read(&out_dir.join("compose.yaml"));
+    assert!(compose.contains("0.0.0.0:8080:80"), "{compose}");
+    assert!(!compose.contains("ghp_0123"), "{compose}");
+    assert!(read(&program).contains("secret api_token"));
+
+    let privileged = dir.path().join("privileged.yaml");
+    std::fs::write(
+        &privileged,
+        "services:\n  agent:\n    image: portainer/agent:2.21.0\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n",
+    )
+    .unwrap();
+    let out_dir2 = dir.path().join("out2");
+    let out = infrac()
+        .args(["--color", "never", "migrate"])
+        .arg(&privileged)
+        .args(["--to", "compose", "-o"])
+        .arg(&out_dir2)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("privileged.yaml:5:"),
+        "the finding names the YAML line:\n{stderr}"
+    );
+    assert!(!out_dir2.exists());
+}
+
+/// Truncated and mangled YAML never panics the importer: it imports, or
+/// it refuses with an `E6001`.
+#[test]
+fn every_prefix_of_some_real_files_is_handled() {
+    let Some(shared) = shared() else {
+        eprintln!("skipped: ../shared is not beside the repository");
+        return;
+    };
+    let files = corpus_files(&shared);
+    let picked: Vec<&PathBuf> = files.iter().step_by(files.len() / 12 + 1).collect();
+    for path in picked {
+        let text = read(path);
+        let mut variants: Vec<String> = (0..=text.len())
+            .filter(|i| text.is_char_boundary(*i))
+            .map(|i| text[..i].to_string())
+            .collect();
+        variants.push(text.replace(": ", ":"));
+        variants.push(text.replace("  ", "\t"));
+        variants.push(text.replace('-', "<<: *x\n"));
+        for v in variants {
+            let mut sources = Sources::new();
+            let id = sources.add("mangled.yml", v.clone());
+            let imported = import::import(&sources, id);
+            if imported.program.is_none() {
+                assert!(
+                    imported
+                        .diagnostics
+                        .iter()
+                        .any(|d| d.code == Code::ImportInvalid),
+                    "refused without an E6001:\n{v}"
+                );
+            } else if let Some(text) = imported.text() {
+                let (_, syntax) = infrac::syntax::parse(FileId(0), &text);
+                assert!(
+                    !syntax.iter().any(Diagnostic::is_error),
+                    "the program of a mangled file does not parse:\n{v}\n---\n{text}"
+                );
+            }
+        }
+    }
+}
