@@ -443,6 +443,9 @@ pub struct Service {
     /// Where each attribute was set (in the service or its template), for
     /// rules that point at an attribute rather than a port.
     pub attr_spans: Vec<(String, Span)>,
+    /// Findings this service waived, with the program's reason: backends
+    /// turn them into the upstream tools' suppressions for it alone.
+    pub accepted: Vec<(crate::diagnostics::Code, String)>,
     /// Where the `allow` statements and the block itself are.
     pub span: Span,
     pub name_span: Span,

@@ -44,7 +44,9 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
         path: FILE.into(),
         contents: yaml::to_string(&header, &root),
     };
-    (vec![artifact], diagnostics)
+    let mut artifacts = vec![artifact];
+    artifacts.extend(docker::compose_lint_config(model, &options.source));
+    (artifacts, diagnostics)
 }
 
 fn port_spec(host_ip: &str, host: u16, container: u16, protocol: crate::ast::Protocol) -> String {

@@ -45,6 +45,7 @@ impl<'a> Ctx<'a> {
                 self.waivers.push(super::waivers::Allow {
                     decl_span: decl.span,
                     allow,
+                    service: None,
                 });
             }
         }

@@ -148,6 +148,14 @@ pub fn check_parsed(ast: &ast::File, modules: &[ast::File]) -> Checked {
         let model = exposure::apply(model, &effective);
         rules::run(&mut ctx, &model, &graph, &effective);
         ctx.apply_waivers();
+        let mut model = model;
+        for a in std::mem::take(&mut ctx.accepted) {
+            if let Some(s) = model.services.iter_mut().find(|s| s.name == a.service) {
+                if !s.accepted.iter().any(|(c, _)| *c == a.code) {
+                    s.accepted.push((a.code, a.reason));
+                }
+            }
+        }
         return ctx.finish(Some(model));
     }
     ctx.finish(None)
@@ -164,6 +172,8 @@ pub(crate) struct Ctx<'a> {
     catalogue: Catalogue,
     /// `allow` statements with the span of the block they stand in.
     waivers: Vec<waivers::Allow<'a>>,
+    /// What the waivers accepted, per service.
+    accepted: Vec<waivers::Accepted>,
     /// Id of every declaration by kind and name (name order), built on
     /// first use once the tables are complete.
     ids: HashMap<DeclKind, HashMap<&'a str, u32>>,

@@ -233,6 +233,7 @@ impl<'a> Ctx<'a> {
                     Stmt::Allow(allow) => self.waivers.push(super::waivers::Allow {
                         decl_span: block.span,
                         allow,
+                        service: Some(decl.name.node.as_str()),
                     }),
                     Stmt::Attribute(_) => {}
                 }
@@ -373,6 +374,7 @@ impl<'a> Ctx<'a> {
             ports,
             routes,
             attr_spans,
+            accepted: Vec::new(),
             span: decl.span,
             name_span: decl.name.span,
         }

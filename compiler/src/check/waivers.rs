@@ -13,6 +13,19 @@ pub(super) struct Allow<'a> {
     /// The block the `allow` stands in.
     pub(super) decl_span: Span,
     pub(super) allow: &'a AllowDecl,
+    /// The service it accepts findings for (its own block, or a template
+    /// it extends); `None` for nodes and other items.
+    pub(super) service: Option<&'a str>,
+}
+
+/// A finding a service accepted with a reason: backends pass it on to the
+/// upstream tools' own suppressions (compose-lint, checkov) for that
+/// service only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accepted {
+    pub service: String,
+    pub code: Code,
+    pub reason: String,
 }
 
 fn within(inner: Span, outer: Span) -> bool {
@@ -61,15 +74,27 @@ impl Ctx<'_> {
                     continue;
                 }
             }
+            // A template's waiver stands once per service that uses it and
+            // matches the same findings each time: it is used if anything
+            // of its code lies in its block, waived by it already or not.
             let mut used = false;
             for d in &mut self.diagnostics {
-                if d.code == code && d.waived.is_none() && within(d.primary.span, a.decl_span) {
-                    d.waived = Some(Waiver {
-                        reason: a.allow.reason.node.clone(),
-                        span: a.allow.span,
-                    });
+                if d.code == code && within(d.primary.span, a.decl_span) {
                     used = true;
+                    if d.waived.is_none() {
+                        d.waived = Some(Waiver {
+                            reason: a.allow.reason.node.clone(),
+                            span: a.allow.span,
+                        });
+                    }
                 }
+            }
+            if let (true, Some(service)) = (used, a.service) {
+                self.accepted.push(Accepted {
+                    service: service.to_string(),
+                    code,
+                    reason: a.allow.reason.node.clone(),
+                });
             }
             if !used {
                 self.diagnostics.push(

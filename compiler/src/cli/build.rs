@@ -81,6 +81,10 @@ pub fn run(args: Args, color: Color) -> Outcome {
             diagnostics.append(&mut found);
         }
     }
+    // Targets may share a file (compose and swarm both write the
+    // compose-lint exclusions); it is the same file, written once.
+    let mut seen = std::collections::HashSet::new();
+    artifacts.retain(|a| seen.insert(a.path.clone()));
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
     let tally = Tally::of(&diagnostics);
     let style = render::HumanStyle {
