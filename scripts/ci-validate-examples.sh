@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds every example for every target and validates the output with the
+# real tools (scripts/validate-outputs.sh).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+infrac=${INFRAC:-$here/target/release/infrac}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+dirs=()
+for example in "$here"/examples/*/main.inf; do
+  name=$(basename "$(dirname "$example")")
+  "$infrac" build "$example" --target all -o "$out/$name"
+  dirs+=("$out/$name")
+done
+"$here/scripts/validate-outputs.sh" "${dirs[@]}"
