@@ -40,7 +40,7 @@ PY
 
 lint() { # FILE
   (cd "$(dirname "$1")" && "$venv/bin/compose-lint" check --fail-on high -q "$(basename "$1")") >/dev/null \
-    || { (cd "$(dirname "$1")" && "$venv/bin/compose-lint" check --fail-on high "$(basename "$1")" | grep -E "HIGH|CRITICAL" | head -n 10); problem "compose-lint: $1"; }
+    || { (cd "$(dirname "$1")" && "$venv/bin/compose-lint" check --fail-on high "$(basename "$1")" | grep -E "HIGH|CRITICAL" | head -n 10) || true; problem "compose-lint: $1"; }
 }
 
 checkov_dir() { # DIR FRAMEWORK
@@ -48,7 +48,7 @@ checkov_dir() { # DIR FRAMEWORK
   local tmp; tmp=$(mktemp -d)
   cp -r "$1" "$tmp/out"
   if ! "$venv/bin/checkov" -d "$tmp/out" --framework "$2" --compact --quiet > "$tmp/report" 2>&1; then
-    grep -E "Check:|FAILED|Error" "$tmp/report" | head -n 20
+    grep -E "Check:|FAILED|Error" "$tmp/report" | head -n 20 || true
     problem "checkov $2: $1"
   fi
   rm -rf "$tmp"
