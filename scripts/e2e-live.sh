@@ -26,7 +26,7 @@ if ! docker compose version >/dev/null 2>&1; then
   "$here/scripts/install-tools.sh" --validators >/dev/null
 fi
 if [ ! -x /bin/busybox ] || ! /bin/busybox --list | grep -qx httpd; then
-  apt-get install -y -qq busybox-static >/dev/null
+  apt-get update -qq >/dev/null && apt-get install -y -qq busybox-static >/dev/null
 fi
 
 work=$(mktemp -d)
