@@ -97,7 +97,7 @@ fn logging() -> Map {
     m
 }
 
-fn volumes(model: &Model, service: &Service) -> Vec<Node> {
+fn service_volumes(model: &Model, service: &Service) -> Vec<Node> {
     service
         .mounts
         .iter()
@@ -141,7 +141,7 @@ pub(super) fn service_base(model: &Model, s: &Service) -> Map {
         .map(|n| Node::from(&model.network(*n).name))
         .collect();
     m.insert_seq("networks", networks);
-    m.insert_seq("volumes", volumes(model, s));
+    m.insert_seq("volumes", service_volumes(model, s));
     m.insert_seq("tmpfs", s.tmpfs.iter().map(Node::from).collect());
     let secrets: Vec<Node> = s
         .secrets
@@ -270,4 +270,18 @@ pub(super) fn compose_lint_config(model: &Model, source: &str) -> Option<super::
         path: ".compose-lint.yml".into(),
         contents: super::yaml::to_string(&header, &root),
     })
+}
+
+/// Named volumes, the same in compose and swarm.
+pub(super) fn top_level_volumes(model: &Model) -> Map {
+    let mut out = Map::new();
+    for v in &model.volumes {
+        let mut m = Map::new();
+        if v.external {
+            m.insert("external", true);
+        }
+        m.insert_some("driver", v.driver.as_ref());
+        out.insert(v.name.as_str(), m);
+    }
+    out
 }

@@ -15,8 +15,7 @@ use clap::ValueEnum;
 use super::{Color, Outcome};
 use crate::backend::{self, Artifact, Target};
 use crate::check;
-use crate::diagnostics::{render, Diagnostic, Tally};
-use crate::source::Sources;
+use crate::diagnostics::{Diagnostic, Tally};
 
 /// The file that marks a directory as infrac's to replace.
 const MARKER: &str = ".infrac-output";
@@ -61,12 +60,10 @@ impl TargetArg {
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let text = match super::read_source(&args.file) {
-        Ok(t) => t,
+    let (mut sources, id) = match super::load(&args.file) {
+        Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
-    let mut sources = Sources::new();
-    let id = sources.add(args.file.display().to_string(), text);
     let checked = check::check(&mut sources, id);
     let mut diagnostics: Vec<Diagnostic> = checked.diagnostics;
     let mut artifacts: Vec<Artifact> = Vec::new();
@@ -87,14 +84,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
     artifacts.retain(|a| seen.insert(a.path.clone()));
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
     let tally = Tally::of(&diagnostics);
-    let style = render::HumanStyle {
-        color: color.enabled(),
-        width: 100,
-    };
-    eprint!(
-        "{}",
-        render::human(&diagnostics, &sources, &checked.redactions, style)
-    );
+    super::eprint_report(&diagnostics, &sources, &checked.redactions, color);
     let failed =
         tally.errors > 0 || (args.deny_warnings && tally.warnings > 0) || checked.model.is_none();
     if failed {

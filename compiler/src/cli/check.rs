@@ -50,14 +50,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let tally = Tally::of(&diagnostics);
     match args.format {
         Format::Human => {
-            let style = render::HumanStyle {
-                color: color.enabled(),
-                width: 100,
-            };
-            eprint!(
-                "{}",
-                render::human(&diagnostics, &sources, &redactions, style)
-            );
+            super::eprint_report(&diagnostics, &sources, &redactions, color);
             eprintln!("{}", summary(tally, args.files.len()));
         }
         Format::Json => println!("{}", render::json(&diagnostics, &sources)),

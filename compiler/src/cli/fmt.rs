@@ -10,7 +10,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{Color, Outcome};
-use crate::diagnostics::render;
 use crate::source::Sources;
 
 #[derive(Debug, clap::Args)]
@@ -36,11 +35,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
         match crate::syntax::format(id, &text) {
             Err(mut diagnostics) => {
                 crate::diagnostics::sort_and_dedup(&mut diagnostics);
-                let style = render::HumanStyle {
-                    color: color.enabled(),
-                    width: 100,
-                };
-                eprint!("{}", render::human(&diagnostics, &sources, &[], style));
+                super::eprint_report(&diagnostics, &sources, &[], color);
                 eprintln!("{}: not formatted (fix the errors above)", path.display());
                 failed = true;
             }

@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use super::{Color, Outcome};
-use crate::diagnostics::render;
-use crate::source::Sources;
 use crate::{check, diagram};
 
 #[derive(Debug, clap::Args)]
@@ -28,23 +26,14 @@ pub enum Format {
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let text = match super::read_source(&args.file) {
-        Ok(t) => t,
+    let (mut sources, id) = match super::load(&args.file) {
+        Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
-    let mut sources = Sources::new();
-    let id = sources.add(args.file.display().to_string(), text);
     let checked = check::check(&mut sources, id);
     let Some(model) = checked.analysed() else {
         // Names or values are broken: there is no graph to draw yet.
-        let style = render::HumanStyle {
-            color: color.enabled(),
-            width: 100,
-        };
-        eprint!(
-            "{}",
-            render::human(&checked.diagnostics, &sources, &checked.redactions, style)
-        );
+        super::eprint_report(&checked.diagnostics, &sources, &checked.redactions, color);
         return Outcome::Findings;
     };
     let drawing = match args.format {

@@ -40,12 +40,10 @@ pub fn run(args: Args, color: Color) -> Outcome {
         eprintln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
         return Outcome::UsageOrIo;
     }
-    let text = match super::read_source(&args.file) {
-        Ok(t) => t,
+    let (sources, id) = match super::load(&args.file) {
+        Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
-    let mut sources = Sources::new();
-    let id = sources.add(args.file.display().to_string(), text);
     let imported = import::import(&sources, id);
     report(&imported, &sources, args.report, color);
     let tally = Tally::of(&imported.diagnostics);
@@ -101,14 +99,7 @@ pub(crate) fn report(imported: &Imported, sources: &Sources, format: Option<Repo
     match format {
         Some(Report::Json) => println!("{}", render::json(&imported.diagnostics, sources)),
         None => {
-            let style = render::HumanStyle {
-                color: color.enabled(),
-                width: 100,
-            };
-            eprint!(
-                "{}",
-                render::human(&imported.diagnostics, sources, &imported.redactions, style)
-            );
+            super::eprint_report(&imported.diagnostics, sources, &imported.redactions, color);
         }
     }
 }

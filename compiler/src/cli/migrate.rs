@@ -14,9 +14,8 @@ use clap::ValueEnum;
 use super::{Color, Outcome};
 use crate::backend::{self, Target};
 use crate::check;
-use crate::diagnostics::{render, Diagnostic, Tally};
+use crate::diagnostics::{Diagnostic, Tally};
 use crate::import;
-use crate::source::Sources;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -56,12 +55,10 @@ impl To {
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let text = match super::read_source(&args.file) {
-        Ok(t) => t,
+    let (mut sources, id) = match super::load(&args.file) {
+        Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
-    let mut sources = Sources::new();
-    let id = sources.add(args.file.display().to_string(), text);
     let imported = import::import(&sources, id);
     let mut diagnostics: Vec<Diagnostic> = imported.diagnostics.clone();
     let mut redactions = imported.redactions.clone();
@@ -87,14 +84,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
     }
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
     let tally = Tally::of(&diagnostics);
-    let style = render::HumanStyle {
-        color: color.enabled(),
-        width: 100,
-    };
-    eprint!(
-        "{}",
-        render::human(&diagnostics, &sources, &redactions, style)
-    );
+    super::eprint_report(&diagnostics, &sources, &redactions, color);
     let losses = diagnostics
         .iter()
         .filter(|d| d.code == crate::diagnostics::Code::ImportLoss)

@@ -124,6 +124,33 @@ pub fn main() -> ExitCode {
     outcome.into()
 }
 
+/// Reads a source file into a fresh set of sources, or says why not (exit 2).
+pub(crate) fn load(
+    path: &std::path::Path,
+) -> Result<(crate::source::Sources, crate::span::FileId), Outcome> {
+    let text = read_source(path)?;
+    let mut sources = crate::source::Sources::new();
+    let id = sources.add(path.display().to_string(), text);
+    Ok((sources, id))
+}
+
+/// Prints the human report of `diagnostics` on stderr.
+pub(crate) fn eprint_report(
+    diagnostics: &[crate::diagnostics::Diagnostic],
+    sources: &crate::source::Sources,
+    redactions: &[crate::span::Span],
+    color: Color,
+) {
+    let style = crate::diagnostics::render::HumanStyle {
+        color: color.enabled(),
+        width: 100,
+    };
+    eprint!(
+        "{}",
+        crate::diagnostics::render::human(diagnostics, sources, redactions, style)
+    );
+}
+
 /// Reads a source file, or says why not (exit 2).
 pub(crate) fn read_source(path: &std::path::Path) -> Result<String, Outcome> {
     match std::fs::read(path) {
