@@ -114,6 +114,13 @@ pub struct Node {
     pub ssh: Ssh,
     pub engine: Engine,
     pub labels: Vec<(String, String)>,
+    /// Who may reach a TLS engine API from outside the cluster's own nodes
+    /// (`engine = tls(restricted(LIST))`); `None` for plain `engine = tls`
+    /// and the other engines.
+    pub engine_from: Option<Vec<IpNet>>,
+    /// Findings this node waived, with the program's reason (a waived
+    /// `ssh-public` becomes a checkov skip on that one rule).
+    pub accepted: Vec<(crate::diagnostics::Code, String)>,
     pub span: Span,
     /// Where `ssh` and `engine` were set (the node's name when unset).
     pub ssh_span: Span,

@@ -206,7 +206,7 @@ pub(super) fn enforcing_group(model: &Model, s: &Service) -> String {
         Some(node) => format!(
             "the security group of node `{}` (terraform: aws_security_group.{})",
             model.node(node).name,
-            super::tf_name(&model.node(node).name)
+            super::terraform::node_labels(model)[node.index()]
         ),
         None => "the security groups of every node (terraform target)".to_string(),
     }

@@ -45,7 +45,8 @@ impl<'a> Ctx<'a> {
                 self.waivers.push(super::waivers::Allow {
                     decl_span: decl.span,
                     allow,
-                    service: None,
+                    owner: (decl.kind == DeclKind::Node)
+                        .then_some(super::waivers::Owner::Node(decl.name.node.as_str())),
                 });
             }
         }
@@ -118,14 +119,9 @@ impl<'a> Ctx<'a> {
             None => Ssh::None,
             Some(a) => self.ssh(&a.value),
         };
-        let engine = match attrs.get("engine") {
-            None => Engine::Local,
-            Some(a) => match self.word(&a.value, "`engine`", &["local", "ssh", "tls", "tcp"]) {
-                Some("ssh") => Engine::Ssh,
-                Some("tls") => Engine::Tls,
-                Some("tcp") => Engine::Tcp,
-                _ => Engine::Local,
-            },
+        let (engine, engine_from) = match attrs.get("engine") {
+            None => (Engine::Local, None),
+            Some(a) => self.engine(&a.value),
         };
         let labels = attrs
             .get("labels")
@@ -138,10 +134,42 @@ impl<'a> Ctx<'a> {
             ssh,
             engine,
             labels,
+            engine_from,
+            accepted: Vec::new(),
             span: decl.span,
             ssh_span: span_of("ssh"),
             engine_span: span_of("engine"),
         }
+    }
+
+    /// `engine = local | ssh | tls | tcp`, or `tls(restricted(LIST))` for a
+    /// TLS engine API that operators reach from those ranges too.
+    fn engine(&mut self, value: &crate::ast::Value) -> (Engine, Option<Vec<ipnet::IpNet>>) {
+        let v = self.deref(value);
+        if let ValueKind::Call { func, args } = &v.kind {
+            if func.node == "tls" {
+                let inner = args.first().map(|a| (a, self.deref(a)));
+                if let (1, Some((arg, inner))) = (args.len(), inner) {
+                    if let ValueKind::Call { func, args } = &inner.kind {
+                        if func.node == "restricted" && args.len() == 1 {
+                            let nets = self.cidrs(&args[0], "`restricted`").unwrap_or_default();
+                            return (Engine::Tls, Some(nets));
+                        }
+                    }
+                    self.type_error(arg, "the argument of `tls(...)`", "`restricted(LIST)`");
+                    return (Engine::Tls, None);
+                }
+                self.type_error(value, "`engine`", "`tls(restricted(LIST))`");
+                return (Engine::Tls, None);
+            }
+        }
+        let engine = match self.word(value, "`engine`", &["local", "ssh", "tls", "tcp"]) {
+            Some("ssh") => Engine::Ssh,
+            Some("tls") => Engine::Tls,
+            Some("tcp") => Engine::Tcp,
+            _ => Engine::Local,
+        };
+        (engine, None)
     }
 
     fn ssh(&mut self, value: &crate::ast::Value) -> Ssh {

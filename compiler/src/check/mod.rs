@@ -150,9 +150,21 @@ pub fn check_parsed(ast: &ast::File, modules: &[ast::File]) -> Checked {
         ctx.apply_waivers();
         let mut model = model;
         for a in std::mem::take(&mut ctx.accepted) {
-            if let Some(s) = model.services.iter_mut().find(|s| s.name == a.service) {
-                if !s.accepted.iter().any(|(c, _)| *c == a.code) {
-                    s.accepted.push((a.code, a.reason));
+            let accepted = match a.owner {
+                waivers::Owner::Service(name) => model
+                    .services
+                    .iter_mut()
+                    .find(|s| s.name == name)
+                    .map(|s| &mut s.accepted),
+                waivers::Owner::Node(name) => model
+                    .nodes
+                    .iter_mut()
+                    .find(|n| n.name == name)
+                    .map(|n| &mut n.accepted),
+            };
+            if let Some(accepted) = accepted {
+                if !accepted.iter().any(|(c, _)| *c == a.code) {
+                    accepted.push((a.code, a.reason));
                 }
             }
         }
@@ -172,8 +184,8 @@ pub(crate) struct Ctx<'a> {
     catalogue: Catalogue,
     /// `allow` statements with the span of the block they stand in.
     waivers: Vec<waivers::Allow<'a>>,
-    /// What the waivers accepted, per service.
-    accepted: Vec<waivers::Accepted>,
+    /// What the waivers accepted, per service or node.
+    accepted: Vec<waivers::Accepted<'a>>,
     /// Id of every declaration by kind and name (name order), built on
     /// first use once the tables are complete.
     ids: HashMap<DeclKind, HashMap<&'a str, u32>>,

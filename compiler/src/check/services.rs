@@ -233,7 +233,7 @@ impl<'a> Ctx<'a> {
                     Stmt::Allow(allow) => self.waivers.push(super::waivers::Allow {
                         decl_span: block.span,
                         allow,
-                        service: Some(decl.name.node.as_str()),
+                        owner: Some(super::waivers::Owner::Service(decl.name.node.as_str())),
                     }),
                     Stmt::Attribute(_) => {}
                 }

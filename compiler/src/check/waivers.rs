@@ -13,17 +13,24 @@ pub(super) struct Allow<'a> {
     /// The block the `allow` stands in.
     pub(super) decl_span: Span,
     pub(super) allow: &'a AllowDecl,
-    /// The service it accepts findings for (its own block, or a template
-    /// it extends); `None` for nodes and other items.
-    pub(super) service: Option<&'a str>,
+    /// The service or node it accepts findings for (a service's own block,
+    /// or a template it extends); `None` for other items.
+    pub(super) owner: Option<Owner<'a>>,
 }
 
-/// A finding a service accepted with a reason: backends pass it on to the
-/// upstream tools' own suppressions (compose-lint, checkov) for that
-/// service only.
+/// Who a waiver accepts findings for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Owner<'a> {
+    Service(&'a str),
+    Node(&'a str),
+}
+
+/// A finding a service or node accepted with a reason: backends pass it on
+/// to the upstream tools' own suppressions (compose-lint, checkov) for that
+/// service or node only.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Accepted {
-    pub service: String,
+pub(super) struct Accepted<'a> {
+    pub owner: Owner<'a>,
     pub code: Code,
     pub reason: String,
 }
@@ -89,9 +96,9 @@ impl Ctx<'_> {
                     }
                 }
             }
-            if let (true, Some(service)) = (used, a.service) {
+            if let (true, Some(owner)) = (used, a.owner) {
                 self.accepted.push(Accepted {
-                    service: service.to_string(),
+                    owner,
                     code,
                     reason: a.allow.reason.node.clone(),
                 });

@@ -286,6 +286,9 @@ pub(super) fn restrictions(ctx: &mut Ctx<'_>, model: &Model) {
         if let Ssh::Restricted(nets) = &n.ssh {
             lists.push((nets, n.ssh_span));
         }
+        if let Some(nets) = &n.engine_from {
+            lists.push((nets, n.engine_span));
+        }
     }
     for (nets, span) in lists {
         if is_open(nets) {
