@@ -247,3 +247,242 @@ fn generated_yaml_reads_back_as_strings() {
         assert_eq!(env[key].as_str(), Some(want), "{key}: {:?}", env[key]);
     }
 }
+
+/// An ingress source in the generated Terraform: an address range or
+/// another security group (by resource name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum TfSource {
+    Cidr(ipnet::IpNet),
+    Group(String),
+}
+
+/// `aws_security_group.NAME.id` → `NAME`.
+fn group_of(expr: &hcl::Expression) -> String {
+    let hcl::Expression::Traversal(t) = expr else {
+        panic!("a security group reference, found {expr:?}")
+    };
+    match (&t.expr, t.operators.as_slice()) {
+        (
+            hcl::Expression::Variable(v),
+            [hcl::expr::TraversalOperator::GetAttr(name), hcl::expr::TraversalOperator::GetAttr(id)],
+        ) if v.as_str() == "aws_security_group" && id.as_str() == "id" => name.to_string(),
+        _ => panic!("a security group reference, found {t:?}"),
+    }
+}
+
+fn attr<'a>(block: &'a hcl::Block, key: &str) -> Option<&'a hcl::Expression> {
+    block
+        .body()
+        .attributes()
+        .find(|a| a.key() == key)
+        .map(|a| a.expr())
+}
+
+fn string(expr: &hcl::Expression) -> String {
+    match expr {
+        hcl::Expression::String(s) => s.clone(),
+        other => panic!("a string, found {other:?}"),
+    }
+}
+
+/// Every ingress rule of a generated `main.tf`: (group, protocol, port,
+/// source). Also asserts what every rule must have.
+fn terraform_ingress(main: &str) -> Vec<(String, String, Option<u16>, TfSource)> {
+    let body: hcl::Body = hcl::from_str(main).expect("main.tf parses as HCL");
+    let mut out = Vec::new();
+    for block in body.blocks().filter(|b| b.identifier() == "resource") {
+        let kind = block.labels()[0].as_str();
+        if kind.starts_with("aws_vpc_security_group_") || kind == "aws_security_group" {
+            let description = attr(block, "description").map(string).unwrap_or_default();
+            assert!(
+                !description.is_empty(),
+                "{kind}.{}: no description",
+                block.labels()[1].as_str()
+            );
+        }
+        if kind != "aws_vpc_security_group_ingress_rule" {
+            continue;
+        }
+        let group = group_of(attr(block, "security_group_id").expect("security_group_id"));
+        let proto = string(attr(block, "ip_protocol").expect("ip_protocol"));
+        let port = attr(block, "from_port").map(|e| match e {
+            hcl::Expression::Number(n) => n.as_u64().expect("a port number") as u16,
+            other => panic!("a port, found {other:?}"),
+        });
+        if let Some(p) = port {
+            let to = attr(block, "to_port").expect("to_port with from_port");
+            assert_eq!(to, &hcl::Expression::from(p as u64), "one port per rule");
+        }
+        let source = if let Some(c) = attr(block, "cidr_ipv4").or(attr(block, "cidr_ipv6")) {
+            TfSource::Cidr(string(c).parse().expect("a CIDR"))
+        } else {
+            TfSource::Group(group_of(
+                attr(block, "referenced_security_group_id").expect("a rule names its source"),
+            ))
+        };
+        out.push((group, proto, port, source));
+    }
+    out
+}
+
+/// The node each security group belongs to, from `outputs.tf`.
+fn terraform_groups(outputs: &str) -> BTreeMap<String, String> {
+    let body: hcl::Body = hcl::from_str(outputs).expect("outputs.tf parses as HCL");
+    let out = body
+        .blocks()
+        .find(|b| b.identifier() == "output" && b.labels()[0].as_str() == "security_group_ids")
+        .expect("output security_group_ids");
+    let Some(hcl::Expression::Object(map)) = attr(out, "value") else {
+        panic!("security_group_ids is a map")
+    };
+    map.iter()
+        .map(|(node, group)| {
+            let node = match node {
+                hcl::ObjectKey::Identifier(i) => i.to_string(),
+                hcl::ObjectKey::Expression(e) => string(e),
+                other => panic!("{other:?}"),
+            };
+            (group_of(group), node)
+        })
+        .collect()
+}
+
+/// The nodes a service runs on, from the program alone.
+fn hosts_of(model: &Model, s: &infrac::ir::Service) -> Vec<String> {
+    if model.nodes.is_empty() {
+        return vec!["host".into()];
+    }
+    model
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, n)| match s.on {
+            Some(on) => on.index() == *i,
+            None => {
+                s.placement.role.map_or(true, |r| r == n.role)
+                    && s.placement.labels.iter().all(|l| n.labels.contains(l))
+            }
+        })
+        .map(|(_, n)| n.name.clone())
+        .collect()
+}
+
+#[test]
+fn terraform_admits_exactly_the_sources_the_program_declares() {
+    use infrac::ir::{Engine, Ssh};
+    let world: Vec<ipnet::IpNet> = vec!["0.0.0.0/0".parse().unwrap(), "::/0".parse().unwrap()];
+    let mut covered = 0;
+    for (name, text) in programs() {
+        let (checked, _) = check_text(&name, &text);
+        let Some(model) = checked.model else { continue };
+        let (artifacts, diagnostics) = build(&name, &text, Target::Terraform);
+        assert!(
+            !diagnostics.iter().any(|d| d.is_error()),
+            "{name}: {diagnostics:?}"
+        );
+        let file = |p: &str| {
+            artifacts
+                .iter()
+                .find(|a| a.path.to_str() == Some(p))
+                .unwrap_or_else(|| panic!("{name}: no {p}"))
+                .contents
+                .clone()
+        };
+        let groups = terraform_groups(&file("terraform/outputs.tf"));
+        let rules = terraform_ingress(&file("terraform/main.tf"));
+        // What the program says each node admits from address ranges.
+        let mut want: BTreeMap<(String, String, u16), Vec<ipnet::IpNet>> = BTreeMap::new();
+        for s in &model.services {
+            let hosts = hosts_of(&model, s);
+            for p in &s.ports {
+                let sources = match &p.declared {
+                    Exposure::Public => world.clone(),
+                    Exposure::Restricted(nets) => nets.clone(),
+                    Exposure::Local | Exposure::Internal => continue,
+                };
+                // Never wider than the checked effective exposure.
+                for net in &sources {
+                    let within = match &p.effective {
+                        Exposure::Public => true,
+                        Exposure::Restricted(eff) => eff.iter().any(|e| e.contains(net)),
+                        _ => false,
+                    };
+                    assert!(
+                        within,
+                        "{name}: {}:{} admits {net}, beyond its effective {}",
+                        s.name, p.container, p.effective
+                    );
+                }
+                if hosts.is_empty() {
+                    assert!(
+                        diagnostics.iter().any(|d| d.code == Code::TargetNarrows && d.primary.span == s.name_span),
+                        "{name}: {} runs nowhere and no warning says so",
+                        s.name
+                    );
+                }
+                for h in &hosts {
+                    let key = (h.clone(), p.protocol.as_str().to_string(), p.host);
+                    want.entry(key).or_default().extend(sources.iter().copied());
+                    covered += 1;
+                }
+            }
+        }
+        for n in &model.nodes {
+            let ssh = match &n.ssh {
+                Ssh::None => vec![],
+                Ssh::Restricted(nets) => nets.clone(),
+                Ssh::Public => world.clone(),
+            };
+            if !ssh.is_empty() {
+                want.entry((n.name.clone(), "tcp".into(), 22))
+                    .or_default()
+                    .extend(ssh);
+            }
+            if let (Engine::Tls, Some(nets)) = (n.engine, &n.engine_from) {
+                want.entry((n.name.clone(), "tcp".into(), 2376))
+                    .or_default()
+                    .extend(nets.iter().copied());
+            }
+        }
+        for v in want.values_mut() {
+            v.sort();
+            v.dedup();
+        }
+        let mut got: BTreeMap<(String, String, u16), Vec<ipnet::IpNet>> = BTreeMap::new();
+        for (group, proto, port, source) in &rules {
+            let cluster_port = matches!(port, Some(2377 | 7946 | 4789)) || proto == "50";
+            match source {
+                TfSource::Cidr(net) => {
+                    assert!(
+                        !cluster_port,
+                        "{name}: cluster port {port:?}/{proto} opened to {net}"
+                    );
+                    let node = groups.get(group).unwrap_or_else(|| {
+                        panic!("{name}: an address-range rule on {group}, which is no node's group")
+                    });
+                    let port = port.expect("address-range rules name a port");
+                    got.entry((node.clone(), proto.clone(), port))
+                        .or_default()
+                        .push(*net);
+                }
+                TfSource::Group(g) => {
+                    // Group-sourced rules are the cluster's: its own ports,
+                    // and the TLS engine for its members.
+                    assert!(
+                        cluster_port || *port == Some(2376),
+                        "{name}: {group} admits {g} on {port:?}/{proto}, which is no cluster port"
+                    );
+                    assert!(!groups.contains_key(g), "{name}: a rule admits node group {g}: nodes meet in the cluster group only");
+                }
+            }
+        }
+        for v in got.values_mut() {
+            v.sort();
+        }
+        assert_eq!(
+            got, want,
+            "{name}: the terraform ingress rules (node, protocol, port) → sources"
+        );
+    }
+    assert!(covered > 0, "no published port was compared");
+}
