@@ -156,10 +156,10 @@ impl<'a> Ctx<'a> {
                             return (Engine::Tls, Some(nets));
                         }
                     }
-                    self.type_error(arg, "the argument of `tls(...)`", "`restricted(LIST)`");
+                    self.engine_shape_error(arg, "the argument of `tls(...)`");
                     return (Engine::Tls, None);
                 }
-                self.type_error(value, "`engine`", "`tls(restricted(LIST))`");
+                self.engine_shape_error(value, "`engine`");
                 return (Engine::Tls, None);
             }
         }
@@ -170,6 +170,18 @@ impl<'a> Ctx<'a> {
             _ => Engine::Local,
         };
         (engine, None)
+    }
+
+    fn engine_shape_error(&mut self, value: &crate::ast::Value, what: &str) {
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                value.span,
+                format!("expected `tls(restricted(LIST))` for {what}, found {}", value.kind.describe()),
+            )
+            .label("expected `restricted(LIST)` inside `tls(...)`")
+            .help("write `engine = tls` (the cluster's nodes only) or `engine = tls(restricted([\"203.0.113.0/24\"]))` to admit those ranges too"),
+        );
     }
 
     fn ssh(&mut self, value: &crate::ast::Value) -> Ssh {
