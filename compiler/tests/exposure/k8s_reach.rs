@@ -120,7 +120,6 @@ impl Level {
 /// A pod template: a Deployment, StatefulSet or DaemonSet.
 #[derive(Debug)]
 pub struct Pod {
-    pub kind: String,
     pub name: String,
     labels: BTreeMap<String, String>,
     /// `containerPort`s, as (port, protocol).
@@ -238,7 +237,6 @@ impl Cluster {
                         .map(|p| (port_number(&p["containerPort"]), protocol_of(p)))
                         .collect();
                     cluster.pods.push(Pod {
-                        kind,
                         name: s(&doc["metadata"]["name"]).to_string(),
                         labels: labels_of(&template["metadata"]["labels"]),
                         ports,
