@@ -39,7 +39,8 @@ step() { echo "-- $*"; }
 # one from printing a warning.
 terraform_version() {
   command -v "$1" >/dev/null 2>&1 || return 1
-  TF_CLI_CONFIG_FILE=/dev/null "$1" version 2>/dev/null | grep -m1 -E '^Terraform v[0-9]'
+  # awk reads to the end: stopping early would kill terraform with SIGPIPE.
+  TF_CLI_CONFIG_FILE=/dev/null "$1" version 2>/dev/null | awk '/^Terraform v[0-9]/ && !seen { print $1 " " $2; seen = 1 } END { exit !seen }'
 }
 # Whether a terraform command is at least 1.5 (the `fmt` the book targets).
 terraform_ok() {
