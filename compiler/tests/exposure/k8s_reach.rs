@@ -17,7 +17,9 @@
 //!   routable, so the policies are the real bound.
 //! - Inside the namespace a port is addressable when a Service (of any
 //!   type) targets it, and reached by the pods the policies admit through
-//!   `podSelector` peers.
+//!   `podSelector` peers. An ingress `ipBlock` counts as reach from
+//!   outside, not as pod peers: a port it opens is `restricted` or
+//!   `public` already, which is what the comparison judges.
 //!
 //! Shapes this reader does not understand (`matchExpressions`, named
 //! target ports, `except`, label-selected namespaces) make it panic, so a
