@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds every example for every target and validates the output with the
-# real tools (scripts/validate-outputs.sh).
+# real tools (scripts/validate-outputs.sh). Every example must build for
+# all four targets: a missing output (terraform/ until that backend lands)
+# fails.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 infrac=${INFRAC:-$here/target/release/infrac}
@@ -12,4 +14,4 @@ for example in "$here"/examples/*/main.inf; do
   "$infrac" build "$example" --target all -o "$out/$name"
   dirs+=("$out/$name")
 done
-"$here/scripts/validate-outputs.sh" "${dirs[@]}"
+"$here/scripts/validate-outputs.sh" --all-targets "${dirs[@]}"

@@ -1,17 +1,22 @@
 //! The cross-target exposure test: parse the generated files back, compute
-//! for every service port the interface it is published on, and compare
-//! with the checked model. A target may narrow a level (and must then say
-//! so with a warning), never widen one. This is what keeps the backends
-//! honest as they grow.
+//! for every service port the interface it is published on (compose,
+//! swarm) or who can reach it (Kubernetes: Services, Ingresses and
+//! NetworkPolicies, read by [`k8s_reach`]), and compare with the checked
+//! model. A target may narrow a level (and must then say so with a
+//! warning), never widen one. This is what keeps the backends honest as
+//! they grow.
 
 mod common;
+#[path = "exposure/k8s_reach.rs"]
+mod k8s_reach;
 
 use std::collections::BTreeMap;
 
 use common::*;
 use infrac::backend::Target;
 use infrac::diagnostics::Code;
-use infrac::ir::{Exposure, Model};
+use infrac::ir::{Exposure, Model, Service};
+use k8s_reach::{Cluster, Level, Ranges};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// How far a port reaches according to a generated file.
@@ -47,6 +52,11 @@ fn programs() -> Vec<(String, String)> {
         }
     }
     out.push(("workload-64".into(), infrac::workload::program(64)));
+    // Corners no example has: a route that stays inside to a `local` port,
+    // routes with and without an allowlist to one port that has its own,
+    // UDP and `as HOST` on a LoadBalancer, a dependency on local ports only.
+    let corners = root().join("compiler/tests/exposure/corners.inf");
+    out.push((corners.display().to_string(), read(&corners)));
     out
 }
 
@@ -198,18 +208,7 @@ fn compose_and_swarm_publish_exactly_what_the_program_declares() {
                 );
                 continue;
             }
-            let narrowed: Vec<(String, u16)> = diagnostics
-                .iter()
-                .filter(|d| d.code == Code::TargetNarrows)
-                .flat_map(|d| {
-                    model.services.iter().flat_map(move |s| {
-                        s.ports
-                            .iter()
-                            .filter(move |p| p.level_span == d.primary.span)
-                            .map(move |p| (s.name.clone(), p.container))
-                    })
-                })
-                .collect();
+            let narrowed = narrowed_ports(&model, &diagnostics);
             let doc = load(&artifacts[0].contents);
             let reach = match target {
                 Target::Compose => compose_reach(&doc),
@@ -485,4 +484,236 @@ fn terraform_admits_exactly_the_sources_the_program_declares() {
         );
     }
     assert!(covered > 0, "no published port was compared");
+}
+
+/// The ports a backend reported narrowing: a `target-narrows` warning on
+/// the port's level.
+fn narrowed_ports(
+    model: &Model,
+    diagnostics: &[infrac::diagnostics::Diagnostic],
+) -> Vec<(String, u16)> {
+    diagnostics
+        .iter()
+        .filter(|d| d.code == Code::TargetNarrows)
+        .flat_map(|d| {
+            model.services.iter().flat_map(move |s| {
+                s.ports
+                    .iter()
+                    .filter(move |p| p.level_span == d.primary.span)
+                    .map(move |p| (s.name.clone(), p.container))
+            })
+        })
+        .collect()
+}
+
+/// The language's level as the reach [`k8s_reach`] computes.
+fn level_of(e: &Exposure) -> Level {
+    match e {
+        Exposure::Local => Level::Local,
+        Exposure::Internal => Level::Internal,
+        Exposure::Restricted(nets) => Level::From(Ranges::of(nets.iter().copied())),
+        Exposure::Public => Level::From(Ranges::everyone()),
+    }
+}
+
+/// The Kubernetes name of each service, worked out independently of the
+/// backend from the book's rule: a DNS label, `-2`, `-3`... on a collision.
+fn k8s_names(model: &Model) -> Vec<String> {
+    let mut taken = std::collections::BTreeSet::new();
+    model
+        .services
+        .iter()
+        .map(|s| {
+            let mut base = String::new();
+            for c in s.name.chars().map(|c| c.to_ascii_lowercase()) {
+                let c = if c.is_ascii_alphanumeric() { c } else { '-' };
+                if !(c == '-' && (base.is_empty() || base.ends_with('-'))) {
+                    base.push(c);
+                }
+            }
+            if !base.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                base.insert_str(0, "x-");
+            }
+            base.truncate(63);
+            let base = base.trim_end_matches('-').to_string();
+            let mut name = base.clone();
+            let mut n = 2;
+            while !taken.insert(name.clone()) {
+                let suffix = format!("-{n}");
+                let mut stem = base.clone();
+                stem.truncate(63 - suffix.len());
+                name = format!("{}{suffix}", stem.trim_end_matches('-'));
+                n += 1;
+            }
+            name
+        })
+        .collect()
+}
+
+/// The Kubernetes spelling of a port's protocol.
+fn proto(p: &infrac::ir::Port) -> String {
+    p.protocol.as_str().to_ascii_uppercase()
+}
+
+/// Whether a route from `proxy` stays inside the cluster (the proxy
+/// forwards it itself) rather than becoming an Ingress: it hands on no
+/// more than `internal`, by the checker's own rule.
+fn route_stays_inside(proxy: &Service, restriction: &Option<Vec<ipnet::IpNet>>) -> Option<bool> {
+    let reach = proxy.reach()?;
+    let handed = match restriction {
+        Some(nets) => reach.meet(&Exposure::Restricted(nets.clone())),
+        None => reach,
+    };
+    Some(handed.rank() < 2)
+}
+
+/// One program's manifests against its model: the reach of every port,
+/// and the pod-to-pod edges.
+fn assert_k8s(name: &str, model: &Model, cluster: &Cluster, narrowed: &[(String, u16)]) {
+    let names = k8s_names(model);
+    let pods: Vec<String> = cluster.pods.iter().map(|p| p.name.clone()).collect();
+    assert_eq!(pods, names, "{name}: one workload per service, in order");
+    let mut reached: BTreeMap<(usize, u16, String), k8s_reach::PortReach> = BTreeMap::new();
+    for (i, s) in model.services.iter().enumerate() {
+        let declared: std::collections::BTreeSet<(u16, String)> =
+            s.ports.iter().map(|p| (p.container, proto(p))).collect();
+        assert_eq!(
+            cluster.pods[i].ports, declared,
+            "{name}: container ports of {}",
+            s.name
+        );
+        for p in &s.ports {
+            let r = cluster.reach(i, p.container, &proto(p));
+            let at = format!("{name} k8s: {}:{}/{}", s.name, p.container, proto(p));
+            let want = level_of(&p.effective);
+            assert!(
+                r.level.within(&want),
+                "{at} reaches {:?}, wider than its effective {}",
+                r.level,
+                p.effective
+            );
+            assert!(
+                r.level == want || narrowed.contains(&(s.name.clone(), p.container)),
+                "{at} reaches {:?}, narrower than its effective {} with no warning",
+                r.level,
+                p.effective
+            );
+            // What the policies let in is what a LoadBalancer or an Ingress
+            // serves: no address gets past the source ranges by a NodePort.
+            assert!(
+                r.direct.within(&r.delivered),
+                "{at}: the policies admit {} but only {} is served",
+                r.direct,
+                r.delivered
+            );
+            assert!(
+                r.other_namespaces.is_empty(),
+                "{at}: let in from {:?}",
+                r.other_namespaces
+            );
+            assert!(
+                !r.controller_unused,
+                "{at}: the ingress controller is let in, but no Ingress leads here"
+            );
+            reached.insert((i, p.container, proto(p)), r);
+        }
+    }
+    // Who may talk to whom. Allowed: the program's edges, dependencies and
+    // routes. Required: dependencies on the server's non-`local` ports
+    // and routes that stay inside, each to a port a Service names.
+    let mut allowed = std::collections::BTreeSet::new();
+    let mut required = std::collections::BTreeSet::new();
+    for (c, s) in model.services.iter().enumerate() {
+        for (server, _) in &s.depends {
+            allowed.insert((c, server.index()));
+            for p in model
+                .service(*server)
+                .ports
+                .iter()
+                .filter(|p| p.declared != Exposure::Local)
+            {
+                required.insert((c, server.index(), p.container, proto(p)));
+            }
+        }
+        for r in &s.routes {
+            allowed.insert((c, r.target.index()));
+            let Some(p) = model.service(r.target).port(r.port) else {
+                continue;
+            };
+            if route_stays_inside(s, &r.restriction) == Some(true) {
+                required.insert((c, r.target.index(), p.container, proto(p)));
+            }
+        }
+    }
+    for ((server, port, protocol), r) in &reached {
+        for client in &r.peers {
+            assert!(
+                allowed.contains(&(*client, *server)),
+                "{name} k8s: `{}` may connect to {}:{port}/{protocol} with no dependency or route to it",
+                model.services[*client].name,
+                model.services[*server].name
+            );
+        }
+    }
+    for (client, server, port, protocol) in &required {
+        let r = &reached[&(*server, *port, protocol.clone())];
+        let edge = format!(
+            "{name} k8s: `{}` -> {}:{port}/{protocol}",
+            model.services[*client].name, model.services[*server].name
+        );
+        assert!(
+            r.peers.contains(client),
+            "{edge} is declared but the policies drop it"
+        );
+        assert!(
+            r.addressable,
+            "{edge} is let through, but no Service names the port"
+        );
+    }
+}
+
+#[test]
+fn kubernetes_reaches_exactly_what_the_program_declares() {
+    let (mut covered, mut edges, mut built, mut refused) = (0, 0, 0, 0);
+    for (name, text) in programs() {
+        let (checked, _) = check_text(&name, &text);
+        let Some(model) = checked.model else { continue };
+        let (artifacts, diagnostics) = build(&name, &text, Target::K8s);
+        if diagnostics.iter().any(|d| d.is_error()) {
+            assert!(
+                diagnostics
+                    .iter()
+                    .all(|d| !d.is_error() || d.code == Code::TargetCannotEnforce),
+                "{name}: {diagnostics:?}"
+            );
+            refused += 1;
+            continue;
+        }
+        let docs = artifacts
+            .iter()
+            .filter(|a| !a.path.ends_with(infrac::backend::k8s::KUSTOMIZATION))
+            .map(|a| load(&a.contents))
+            .collect();
+        let cluster = Cluster::new(docs);
+        assert_k8s(
+            &name,
+            &model,
+            &cluster,
+            &narrowed_ports(&model, &diagnostics),
+        );
+        built += 1;
+        covered += model.services.iter().map(|s| s.ports.len()).sum::<usize>();
+        edges += model
+            .services
+            .iter()
+            .map(|s| s.depends.len() + s.routes.len())
+            .sum::<usize>();
+    }
+    eprintln!(
+        "k8s reach: {built} programs ({refused} refused by the backend), {covered} ports, {edges} dependencies and routes compared"
+    );
+    assert!(
+        covered > 100 && edges > 50,
+        "only {covered} ports and {edges} edges compared"
+    );
 }

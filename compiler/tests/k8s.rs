@@ -678,6 +678,53 @@ service side {
     assert_eq!(out.warnings(Code::TargetNarrows).len(), 0);
 }
 
+/// A route that stays inside leads to a `local` port: the port is
+/// effectively `internal`, and the proxy, let through by a NetworkPolicy,
+/// needs a Service name to reach it (found by the exposure test).
+#[test]
+fn a_local_port_an_internal_proxy_forwards_to_gets_a_cluster_ip() {
+    let program = r#"
+network edge {}
+service gate {
+  image = "nginx:1.27-alpine"
+  networks = [edge]
+  port 8000 internal
+  route "/tool" -> tool:9000
+  health = { tcp = 8000 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+service tool {
+  image = "ghcr.io/acme/tool:1.0.0"
+  networks = [edge]
+  port 9000 local
+  port 9001 local
+  health = { tcp = 9000 }
+  resources = { cpu = "0.25", memory = "128Mi" }
+}
+"#;
+    let out = Output::of("gate.inf", program);
+    let tool = out.named("Service", "tool");
+    assert_eq!(s(&tool["spec"]["type"]), "ClusterIP");
+    let ports: Vec<i64> = seq(&tool["spec"]["ports"])
+        .iter()
+        .map(|p| p["targetPort"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ports, [9000], "the port no route leads to stays local");
+    let (egress, ingress) = pod_edges(&out);
+    let edge = ("gate".to_string(), "tool".to_string());
+    assert_eq!(egress, [edge.clone()].into());
+    assert_eq!(ingress, [edge].into());
+    let warned: Vec<&str> = out
+        .warnings(Code::TargetNarrows)
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        warned,
+        ["Kubernetes gets no Service for `local` port 9001 of `tool`"]
+    );
+}
+
 #[test]
 fn waived_host_access_is_emitted_as_written_and_lowers_pod_security() {
     let program = r#"

@@ -15,7 +15,8 @@
 //!   and limits for cpu, memory and ephemeral storage. More than one
 //!   replica adds a PodDisruptionBudget and a preferred anti-affinity;
 //! - ports → `local`: no Service (a warning says how to `kubectl
-//!   port-forward`); anything wider: a ClusterIP Service; a `public` or
+//!   port-forward`), unless a route leads to it; anything wider, or
+//!   routed: a ClusterIP Service; a `public` or
 //!   `restricted` port whose declared reach no route already carries: a
 //!   LoadBalancer Service (`loadBalancerSourceRanges` for the ranges,
 //!   `externalTrafficPolicy: Local` so pods see the client's address);

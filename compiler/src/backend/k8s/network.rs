@@ -12,14 +12,24 @@ use crate::backend::yaml::{strings, Map, Node};
 use crate::diagnostics::Diagnostic;
 use crate::ir::{Exposure, Port, ServiceId};
 
-/// The ports other pods may reach: every port but `local` ones, which an
-/// Ingress may still lead to.
+/// The ports other pods may reach: every port but `local` ones that no
+/// route leads to. A route makes a `local` port effectively wider, and its
+/// proxy (or the ingress controller) needs a Service name to address it:
+/// an Ingress names one, and so does a proxy that forwards inside the
+/// cluster, whose NetworkPolicy edge alone would leave it nothing to
+/// resolve.
 fn cluster_ports<'m>(plan: &Plan<'m>, id: ServiceId) -> Vec<&'m Port> {
     plan.service(id)
         .ports
         .iter()
-        .filter(|p| p.declared != Exposure::Local || plan.is_ingress_target(id, p.container))
+        .filter(|p| routed_or_wider(plan, id, p))
         .collect()
+}
+
+/// Whether a port is not `local`, or a route leads to it: an Ingress, or a
+/// proxy whose route stays inside (which raises the effective level).
+fn routed_or_wider(plan: &Plan<'_>, id: ServiceId, p: &Port) -> bool {
+    p.effective != Exposure::Local || plan.is_ingress_target(id, p.container)
 }
 
 fn service_port(p: &Port, port: u16) -> Node {
@@ -36,7 +46,7 @@ pub(super) fn services(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Ve
     for (i, s) in plan.model.services.iter().enumerate() {
         let id = ServiceId(i as u32);
         for p in &s.ports {
-            if p.declared == Exposure::Local && !plan.is_ingress_target(id, p.container) {
+            if !routed_or_wider(plan, id, p) {
                 diagnostics.push(
                     narrows(
                         p.level_span,
