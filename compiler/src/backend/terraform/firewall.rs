@@ -273,7 +273,9 @@ impl Planner<'_> {
                 Peer::Cidr(net),
                 format!("{what} {port}/{} {from}", proto.word()),
             );
-            if net.prefix_len() == 0 {
+            // checkov 3.3 judges `cidr_ipv4 = "0.0.0.0/0"` only; a skip on
+            // the `::/0` twin would skip nothing and only blur the count.
+            if matches!(net, IpNet::V4(_)) && net.prefix_len() == 0 {
                 for check in world_checks(port) {
                     rule.skips.push((check, skip_reason()));
                 }
