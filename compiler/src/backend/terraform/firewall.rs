@@ -228,6 +228,18 @@ impl Planner<'_> {
 
     /// Rules admitting `exposure`'s sources (`public` or the listed ranges)
     /// to `port` on node `node`'s group.
+    /// Admits the cluster group's holders to `port`/tcp on node `node`.
+    fn from_cluster(&mut self, node: usize, label: String, port: u16, what: &str) {
+        let rule = self.rule(
+            label,
+            Proto::Tcp,
+            Some(port),
+            Peer::Group(GroupRef::Cluster),
+            format!("{what} from the cluster nodes"),
+        );
+        self.fw.nodes[node].ingress.push(rule);
+    }
+
     /// `name` goes into the rules' resource names, `what` into their
     /// descriptions.
     #[allow(clippy::too_many_arguments)]
@@ -436,14 +448,12 @@ fn node_access(p: &mut Planner<'_>, i: usize) {
     if n.engine == Engine::Tls {
         let label = p.fw.nodes[i].label.trim_start_matches("node_").to_string();
         if p.fw.cluster.is_some() {
-            let rule = p.rule(
+            p.from_cluster(
+                i,
                 format!("{label}_engine_tls_cluster"),
-                Proto::Tcp,
-                Some(2376),
-                Peer::Group(GroupRef::Cluster),
-                "Docker engine API (mutual TLS) from the cluster nodes".into(),
+                2376,
+                "Docker engine API (mutual TLS)",
             );
-            p.fw.nodes[i].ingress.push(rule);
         }
         if let Some(nets) = &n.engine_from {
             let e = Exposure::Restricted(nets.clone());
@@ -518,14 +528,12 @@ fn cluster_rules(p: &mut Planner<'_>) {
         let label = p.fw.nodes[i].label.trim_start_matches("node_").to_string();
         let mut to_node = Vec::new();
         if n.role == Role::Manager {
-            let rule = p.rule(
+            p.from_cluster(
+                i,
                 format!("{label}_swarm_manager"),
-                Proto::Tcp,
-                Some(2377),
-                Peer::Group(GroupRef::Cluster),
-                "swarm management 2377/tcp from the cluster nodes".into(),
+                2377,
+                "swarm management 2377/tcp",
             );
-            p.fw.nodes[i].ingress.push(rule);
             to_node.push((2377, "swarm management 2377/tcp"));
         }
         if n.engine == Engine::Tls {
