@@ -68,3 +68,45 @@ proptest! {
         let _ = check_text("tokens.inf", &tokens.join(" "));
     }
 }
+
+/// An input the fuzzers (`fuzz/`, book: internals/fuzzing.md) once crashed
+/// or slowed the compiler with is now a clean finding: a diagnostic of
+/// `code` whose every span lies inside the text on character boundaries,
+/// and a report that renders with its line, column and snippet.
+fn assert_clean(text: &str, code: &str) -> String {
+    let (checked, sources) = check_text("fuzz.inf", text);
+    assert!(
+        checked.diagnostics.iter().any(|d| d.code.code() == code),
+        "expected {code}, got {:?}",
+        checked.diagnostics
+    );
+    for d in &checked.diagnostics {
+        for label in std::iter::once(&d.primary).chain(&d.secondary) {
+            let span = label.span;
+            let file = &sources.get(span.file).text;
+            assert!(
+                span.start <= span.end
+                    && file.is_char_boundary(span.start as usize)
+                    && file.is_char_boundary(span.end as usize),
+                "{}: span {span:?} is not a slice of its text",
+                d.code.code()
+            );
+        }
+    }
+    let report = render_plain(&checked, &sources);
+    assert!(report.contains(code), "{report}");
+    report
+}
+
+#[test]
+fn fuzz_syntax_error_at_a_multibyte_character_spans_the_whole_character() {
+    // `parse` and `check` targets: the span of "found `߄`" ended after the
+    // character's first byte.
+    let report = assert_clean("service a {\n  health =\u{7c4}\u{7d7}\n}\n", "E0001");
+    assert!(report.contains("found `\u{7c4}`"), "{report}");
+    // And where a statement was expected, at a two-byte Arabic letter.
+    assert_clean(
+        "service db {\n  image = \"postgres:16.4\"\n\u{644}a\n}\n",
+        "E0001",
+    );
+}

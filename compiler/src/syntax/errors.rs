@@ -231,7 +231,11 @@ pub(super) fn syntax_error(
         expected.retain(|w| w != "the end of the file" && w != "a new line");
     }
     let found = found_at(text, pos);
-    let span_end = pos + word_at(text, pos).map_or(usize::from(pos < text.len()), str::len);
+    // The span covers the word at `pos`, or else the one character there:
+    // its whole UTF-8 sequence, since a span that ends inside a character
+    // cannot be sliced or rendered (found by the `parse` fuzz target).
+    let one_char = |pos: usize| text.get(pos..).and_then(|r| r.chars().next()).map_or(0, char::len_utf8);
+    let span_end = pos + word_at(text, pos).map_or_else(|| one_char(pos), str::len);
     let span = Span::new(file, pos, span_end.min(text.len()));
     let expected_text = join_alternatives(&expected);
     let mut d = Diagnostic::new(
