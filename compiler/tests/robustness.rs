@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use infrac::backend::{self, Options, Target};
 use proptest::prelude::*;
 
 fn corpus() -> Vec<String> {
@@ -109,4 +110,26 @@ fn fuzz_syntax_error_at_a_multibyte_character_spans_the_whole_character() {
         "service db {\n  image = \"postgres:16.4\"\n\u{644}a\n}\n",
         "E0001",
     );
+}
+
+#[test]
+fn fuzz_image_with_an_equals_sign_builds_for_every_target() {
+    // `check` target: a tag-pinned image's reference is quoted in a
+    // checkov skip annotation (`checkov.io/skipN: CHECK=reason`), where a
+    // debug assertion refused an `=` that user text can contain.
+    let text = "service sniffer {\n  image = \"ghcr.io/a = [b:0.3.1\"\n  cap_add = [\"NET_RAW\"]\n  health = { cmd = [\"sniffer\", \"--status\"] }\n  resources = { cpu = \"0.25\", memory = \"128Mi\" }\n}\n";
+    let (checked, _) = check_text("fuzz.inf", text);
+    let model = checked.model.expect("the program checks");
+    let options = Options {
+        project: "fuzz".into(),
+        source: "fuzz.inf".into(),
+    };
+    for &target in Target::ALL {
+        let (artifacts, _) = backend::emit(&model, target, &options);
+        for line in artifacts.iter().flat_map(|a| a.contents.lines()) {
+            if line.contains("checkov.io/skip") {
+                assert_eq!(line.matches('=').count(), 1, "{line}");
+            }
+        }
+    }
 }
