@@ -133,3 +133,49 @@ fn fuzz_image_with_an_equals_sign_builds_for_every_target() {
         }
     }
 }
+
+#[test]
+fn fuzz_unclosed_nested_comments_fail_at_once() {
+    // `print_roundtrip` target: every unclosed `/*` inside a block comment
+    // was also readable as text, and pest tried both readings, 2^n for n
+    // openers: twenty took seconds, these forty would never finish.
+    let text = format!(
+        "{}*/\nservice a {{\n  image = \"x:1\"\n}}\n",
+        "/* a ".repeat(40)
+    );
+    let report = assert_clean(&text, "E0001");
+    assert!(report.contains("this comment is never closed"), "{report}");
+    // `/* a /* b */` is unclosed: comments nest, as the book says and as
+    // the formatter's comment scanner has always read them.
+    let report = assert_clean("/* a /* b */\nservice a {\n  image = \"x:1\"\n}\n", "E0001");
+    assert!(report.contains("needs its own `*/`"), "{report}");
+}
+
+#[test]
+fn fuzz_many_findings_render_with_their_own_lines() {
+    // `check` target, grown by hand: the human report read every snippet
+    // by scanning the file from its first byte, quadratic in the number of
+    // findings (5,000 unknown names: 8 s). Each snippet is now read from
+    // its own line, and must still say which line that is.
+    let services = 2_000;
+    let text: String = (0..services)
+        .map(|i| format!("service s{i} {{\n  image = \"a:1\"\n  networks = [net{i}x]\n}}\n"))
+        .collect();
+    let (checked, sources) = check_text("many.inf", &text);
+    let unknown = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.code.code() == "E1001")
+        .count();
+    assert_eq!(unknown, services, "one unknown name per service");
+    let report = render_plain(&checked, &sources);
+    assert_eq!(report.matches("E1001(unknown-name)").count(), services);
+    // The last service's `networks` line is line 4 * 2000 - 1.
+    let last = services * 4 - 1;
+    assert!(
+        report.contains(&format!("many.inf:{last}:"))
+            && report.contains(&format!("{last} │   networks = [net1999x]")),
+        "{}",
+        &report[report.len().saturating_sub(600)..]
+    );
+}
