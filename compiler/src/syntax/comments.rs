@@ -51,6 +51,17 @@ pub fn scan(text: &str) -> Vec<Comment> {
     comments
 }
 
+/// Where the block comment that is still open at the end of `text` was
+/// opened (the outermost one, when several nest), if one is: what an
+/// "expected `*/`" syntax error should point at.
+pub fn unclosed_block(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    scan(text)
+        .into_iter()
+        .find(|c| c.text.starts_with("/*") && block_end(bytes, c.start).is_none())
+        .map(|c| c.start)
+}
+
 /// The offset just past the string that opens at `start`. Strings cannot
 /// span lines, so an unterminated one ends at the line's end.
 fn skip_string(bytes: &[u8], start: usize) -> usize {
@@ -66,9 +77,16 @@ fn skip_string(bytes: &[u8], start: usize) -> usize {
     bytes.len()
 }
 
-/// The offset just past the block comment that opens at `start`; block
-/// comments nest, as in the grammar.
+/// The offset just past the block comment that opens at `start` (the end
+/// of the text when it is never closed); block comments nest, as in the
+/// grammar.
 fn skip_block(bytes: &[u8], start: usize) -> usize {
+    block_end(bytes, start).unwrap_or(bytes.len())
+}
+
+/// The offset just past the block comment that opens at `start`, or `None`
+/// when the text ends first.
+fn block_end(bytes: &[u8], start: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut i = start;
     while i < bytes.len() {
@@ -79,13 +97,13 @@ fn skip_block(bytes: &[u8], start: usize) -> usize {
             depth -= 1;
             i += 2;
             if depth == 0 {
-                return i;
+                return Some(i);
             }
         } else {
             i += 1;
         }
     }
-    bytes.len()
+    None
 }
 
 #[cfg(test)]

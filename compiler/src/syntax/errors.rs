@@ -231,7 +231,15 @@ pub(super) fn syntax_error(
         expected.retain(|w| w != "the end of the file" && w != "a new line");
     }
     let found = found_at(text, pos);
-    let span_end = pos + word_at(text, pos).map_or(usize::from(pos < text.len()), str::len);
+    // The span covers the word at `pos`, or else the one character there:
+    // its whole UTF-8 sequence, since a span that ends inside a character
+    // cannot be sliced or rendered (found by the `parse` fuzz target).
+    let one_char = |pos: usize| {
+        text.get(pos..)
+            .and_then(|r| r.chars().next())
+            .map_or(0, char::len_utf8)
+    };
+    let span_end = pos + word_at(text, pos).map_or_else(|| one_char(pos), str::len);
     let span = Span::new(file, pos, span_end.min(text.len()));
     let expected_text = join_alternatives(&expected);
     let mut d = Diagnostic::new(
@@ -256,6 +264,15 @@ pub(super) fn syntax_error(
         expected.iter().any(|w| w == "`,`") && expected.iter().any(|w| w == "a new line");
     if d.help.is_none() && separator_expected && word_at(text, pos).is_some() {
         d = d.help("separate entries with a comma or put each on its own line");
+    }
+    // An unclosed block comment is reported at the end of the file, far
+    // from its cause: point at the `/*` that is still open.
+    if found == "the end of the file" && expected.iter().any(|w| w == "`*/`") {
+        if let Some(start) = super::comments::unclosed_block(text) {
+            d = d
+                .secondary(Span::new(file, start, start + 2), "this comment is never closed")
+                .help("close the comment with `*/`; comments nest, so every `/*` inside one needs its own `*/`");
+        }
     }
     if d.help.is_none() {
         d = d.help("see the language reference (`infrac explain E0001`) for the form of each item");
