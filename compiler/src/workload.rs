@@ -6,7 +6,9 @@
 
 use std::fmt::Write;
 
-/// A clean program with `n` services (at least 4).
+/// A clean program with `n` services (at least 4, at most about 200,000:
+/// every group publishes two host ports on `m1`, proxies from 10000 and
+/// admin tools from 40000, which stay distinct up to 25,535 groups).
 pub fn program(n: usize) -> String {
     let n = n.max(4);
     let mut out = String::with_capacity(n * 420);
@@ -77,7 +79,7 @@ pub fn program(n: usize) -> String {
                 let _ = write!(
                     out,
                     "service {name} {{\n  image = \"prom/prometheus:v2.53.0\"\n  networks = [edge-{g:05}]\n  on = m1\n  port 9090 restricted(office) as {}\n{common}}}\n\n",
-                    20000 + g
+                    40000 + g
                 );
             }
             _ => {

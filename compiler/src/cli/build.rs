@@ -170,8 +170,15 @@ pub fn write_atomically(dir: &Path, artifacts: &[Artifact]) -> Result<usize, Str
         if let Some(p) = path.parent() {
             fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
         }
-        fs::write(&path, &a.contents)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        // Named as it would be in DIR: the staging directory is gone by
+        // the time the user reads this.
+        fs::write(&path, &a.contents).map_err(|e| {
+            format!(
+                "cannot write {}: {e}; {} was left as it was",
+                dir.join(&a.path).display(),
+                dir.display()
+            )
+        })?;
         bytes += a.contents.len();
     }
     fs::write(

@@ -119,3 +119,93 @@ pub fn build(
     };
     infrac::backend::emit(model, target, &options)
 }
+
+/// Runs the real binary in `cwd` with `env` added (and colour off).
+pub fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_infrac"));
+    cmd.current_dir(cwd).args(args).env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+/// One entry of a directory tree: a directory, or a file's mode and bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    Dir,
+    File { mode: u32, bytes: Vec<u8> },
+}
+
+/// Every path under `dir` (hidden ones too), relative to it, with what is
+/// there; empty when `dir` does not exist.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Entry> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let rel = path.strip_prefix(dir).unwrap().to_path_buf();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                out.insert(rel, Entry::Dir);
+                todo.push(path);
+            } else {
+                let mode = mode_of(&meta);
+                let bytes = std::fs::read(&path).unwrap();
+                out.insert(rel, Entry::File { mode, bytes });
+            }
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(meta: &std::fs::Metadata) -> u32 {
+    u32::from(meta.permissions().readonly())
+}
+
+/// Asserts two trees are the same, naming the first difference.
+pub fn assert_same_tree(
+    a: &std::collections::BTreeMap<PathBuf, Entry>,
+    b: &std::collections::BTreeMap<PathBuf, Entry>,
+    what: &str,
+) {
+    let paths_a: Vec<_> = a.keys().collect();
+    let paths_b: Vec<_> = b.keys().collect();
+    assert_eq!(paths_a, paths_b, "{what}: the file lists differ");
+    for (path, ea) in a {
+        let eb = &b[path];
+        if ea != eb {
+            let describe = |e: &Entry| match e {
+                Entry::Dir => ("directory".to_string(), String::new()),
+                Entry::File { mode, bytes } => (
+                    format!("file, mode {mode:o}, {} bytes", bytes.len()),
+                    String::from_utf8_lossy(bytes).into_owned(),
+                ),
+            };
+            let ((kind_a, text_a), (kind_b, text_b)) = (describe(ea), describe(eb));
+            let line = text_a
+                .lines()
+                .zip(text_b.lines())
+                .position(|(x, y)| x != y)
+                .unwrap_or(0);
+            panic!(
+                "{what}: {} differs ({kind_a} / {kind_b}); first differing line {}:\n  {:?}\n  {:?}",
+                path.display(),
+                line + 1,
+                text_a.lines().nth(line).unwrap_or(""),
+                text_b.lines().nth(line).unwrap_or(""),
+            );
+        }
+    }
+}
