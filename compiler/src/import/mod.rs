@@ -79,7 +79,10 @@ pub fn import(sources: &Sources, file: FileId) -> Imported {
 /// `docker compose -f A -f B` merges them. A file given with its path
 /// (`Some`) has the files it names read from beside it and added to
 /// `sources`, so findings can point into them.
-pub fn import_files(sources: &mut Sources, files: &[(FileId, Option<std::path::PathBuf>)]) -> Imported {
+pub fn import_files(
+    sources: &mut Sources,
+    files: &[(FileId, Option<std::path::PathBuf>)],
+) -> Imported {
     let Some((file, _)) = files.first() else {
         return Imported {
             program: None,

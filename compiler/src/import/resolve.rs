@@ -127,11 +127,10 @@ impl<'s> Loader<'s> {
             .find(|(k, _)| k.scalar() == Some("services"))
         {
             if let Kind::Map(list) = &mut services.kind {
-                for i in 0..list.len() {
-                    let name = list[i].0.scalar().unwrap_or_default().to_string();
-                    let resolved = self.service(id, &original, &name, 0)?;
-                    if let Some(s) = resolved {
-                        list[i].1 = s;
+                for (key, body) in list.iter_mut() {
+                    let name = key.scalar().unwrap_or_default().to_string();
+                    if let Some(s) = self.service(id, &original, &name, 0)? {
+                        *body = s;
                     }
                 }
             }
@@ -141,8 +140,8 @@ impl<'s> Loader<'s> {
             .position(|(k, _)| k.scalar() == Some("include"));
         if let Some(at) = include {
             self.had_include = true;
-            let (key, list) = entries.remove(at);
-            self.include(id, &mut root, &key, &list)?;
+            let (_, list) = entries.remove(at);
+            self.include(id, &mut root, &list)?;
         }
         Ok(root)
     }
@@ -187,7 +186,10 @@ impl<'s> Loader<'s> {
         let (base, file) = match &value.kind {
             Kind::Scalar { .. } => (value.scalar().map(str::to_string), None),
             Kind::Map(_) => (
-                value.get("service").and_then(Node::scalar).map(str::to_string),
+                value
+                    .get("service")
+                    .and_then(Node::scalar)
+                    .map(str::to_string),
                 value.get("file"),
             ),
             Kind::Seq(_) => (None, None),
@@ -199,7 +201,9 @@ impl<'s> Loader<'s> {
                 format!("`extends` of `{name}` names no service"),
             )
             .label("no `service` here")
-            .help("write `extends: { service: BASE }` or `extends: { file: FILE, service: BASE }`"));
+            .help(
+                "write `extends: { service: BASE }` or `extends: { file: FILE, service: BASE }`",
+            ));
         };
         if depth >= MAX_CHAIN {
             self.lose(
@@ -238,7 +242,11 @@ impl<'s> Loader<'s> {
         let Some((other, other_root)) = self.load(id, rel, file.span, "`extends`")? else {
             return Ok(None);
         };
-        if other_root.get("services").and_then(|s| s.get(&base)).is_none() {
+        if other_root
+            .get("services")
+            .and_then(|s| s.get(&base))
+            .is_none()
+        {
             self.lose(
                 value.span,
                 format!("`{name}` extends `{base}` of {rel}, which does not define it"),
@@ -260,13 +268,7 @@ impl<'s> Loader<'s> {
 
     /// The files of a top-level `include`, their resources added to `root`
     /// where it does not define them itself.
-    fn include(
-        &mut self,
-        id: FileId,
-        root: &mut Node,
-        key: &Node,
-        list: &Node,
-    ) -> Result<(), Diagnostic> {
+    fn include(&mut self, id: FileId, root: &mut Node, list: &Node) -> Result<(), Diagnostic> {
         let items: Vec<Node> = match &list.kind {
             Kind::Seq(items) => items.clone(),
             _ if list.is_null() => Vec::new(),
@@ -327,7 +329,6 @@ impl<'s> Loader<'s> {
                 self.add_resources(root, &included);
             }
         }
-        let _ = key;
         Ok(())
     }
 
@@ -346,7 +347,10 @@ impl<'s> Loader<'s> {
             let Some(theirs) = included.get(section).and_then(Node::entries) else {
                 continue;
             };
-            let at = match entries.iter().position(|(k, _)| k.scalar() == Some(section)) {
+            let at = match entries
+                .iter()
+                .position(|(k, _)| k.scalar() == Some(section))
+            {
                 Some(at) => at,
                 None => {
                     let span = included.get(section).map_or(included.span, |n| n.span);
@@ -411,7 +415,9 @@ impl<'s> Loader<'s> {
         if self.chain.len() >= MAX_CHAIN {
             self.lose(
                 at,
-                format!("{what} of {rel} chains more than {MAX_CHAIN} files deep and is not followed"),
+                format!(
+                    "{what} of {rel} chains more than {MAX_CHAIN} files deep and is not followed"
+                ),
                 "not followed",
                 "",
             );
@@ -432,7 +438,7 @@ impl<'s> Loader<'s> {
                 return Ok(None);
             }
         };
-        let id = self.sources.add(display(&path), text.clone());
+        let id = self.sources.add(self.display(from, rel), text.clone());
         self.paths.insert(id, path.clone());
         let parsed = yaml::parse(id, &text)?;
         self.diagnostics.extend(parsed.warnings);
@@ -500,7 +506,7 @@ impl<'s> Loader<'s> {
             let read = match self.env_read.get(&path) {
                 Some(id) => Ok(*id),
                 None => std::fs::read_to_string(&path).map(|text| {
-                    let id = self.sources.add(display(&path), text);
+                    let id = self.sources.add(self.display(from, &rel), text);
                     self.env_read.insert(path.clone(), id);
                     id
                 }),
@@ -511,7 +517,10 @@ impl<'s> Loader<'s> {
                     let (label, help) = if required {
                         ("not carried over", "list the variables the service needs in `environment`, credentials as secrets, and import again")
                     } else {
-                        ("optional, and absent here", "compose skips it too when it is absent where you deploy")
+                        (
+                            "optional, and absent here",
+                            "compose skips it too when it is absent where you deploy",
+                        )
                     };
                     self.lose(
                         path_node.span,
@@ -554,15 +563,32 @@ impl<'s> Loader<'s> {
     }
 }
 
-/// How a file read for the import is named in diagnostics: relative to
-/// the working directory when it is under it.
-fn display(path: &Path) -> String {
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf())
-        .display()
-        .to_string()
+impl Loader<'_> {
+    /// How a file read for the import is named in diagnostics: `rel` beside
+    /// the name of the file that names it (`stacks/compose.yaml` and
+    /// `base.yaml` give `stacks/base.yaml`), as the user would find it.
+    fn display(&self, from: FileId, rel: &str) -> String {
+        let parent = Path::new(&self.sources.get(from).name)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut out = parent;
+        for part in Path::new(rel).components() {
+            match part {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir
+                    if out
+                        .components()
+                        .next_back()
+                        .is_some_and(|c| matches!(c, std::path::Component::Normal(_))) =>
+                {
+                    out.pop();
+                }
+                other => out.push(other),
+            }
+        }
+        out.display().to_string()
+    }
 }
 
 /// The variables of a dotenv file: `KEY=VALUE`, `export KEY=VALUE`,
@@ -588,7 +614,11 @@ fn dotenv(id: FileId, text: &str) -> Vec<(Node, Node)> {
             Some((k, v)) => (k.trim_end(), Some(v), key_start + k.len() + 1),
             None => (body.trim_end(), None, key_start + body.len()),
         };
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-') {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+        {
             continue;
         }
         let key_node = scalar(key, Span::new(id, key_start, key_start + key.len()));
@@ -606,10 +636,7 @@ fn dotenv(id: FileId, text: &str) -> Vec<(Node, Node)> {
                 let (text, len) = unquote(v);
                 let start = value_at + lead;
                 Node {
-                    kind: Kind::Scalar {
-                        text,
-                        plain: false,
-                    },
+                    kind: Kind::Scalar { text, plain: false },
                     span: Span::new(id, start, start + len),
                 }
             }
@@ -707,8 +734,8 @@ pub(crate) fn merge(key: Option<&str>, base: &Node, over: &Node) -> Node {
         (Kind::Seq(b), Kind::Seq(o)) => {
             let mut out: Vec<Node> = b.clone();
             for item in o {
-                let repeated = item.scalar().is_some()
-                    && out.iter().any(|old| old.scalar() == item.scalar());
+                let repeated =
+                    item.scalar().is_some() && out.iter().any(|old| old.scalar() == item.scalar());
                 if !repeated {
                     out.push(item.clone());
                 }
@@ -813,14 +840,24 @@ mod tests {
     #[test]
     fn merge_follows_compose_rules() {
         let base = node("image: a\ncommand: [x, y]\nenvironment: [A=1, B=2]\nports: ['80']\nvolumes: ['d:/data', './c:/etc/c']\n");
-        let over = node("command: [z]\nenvironment: {B: 3, C: 4}\nports: ['443']\nvolumes: ['e:/data']\n");
+        let over =
+            node("command: [z]\nenvironment: {B: 3, C: 4}\nports: ['443']\nvolumes: ['e:/data']\n");
         let m = merge(None, &base, &over);
-        assert_eq!(keys(&m), ["image", "command", "environment", "ports", "volumes"]);
-        assert_eq!(m.get("command").and_then(Node::items).map(<[Node]>::len), Some(1));
+        assert_eq!(
+            keys(&m),
+            ["image", "command", "environment", "ports", "volumes"]
+        );
+        assert_eq!(
+            m.get("command").and_then(Node::items).map(<[Node]>::len),
+            Some(1)
+        );
         let env = m.get("environment").expect("environment");
         assert_eq!(keys(env), ["A", "B", "C"]);
         assert_eq!(env.get("B").and_then(Node::scalar), Some("3"));
-        assert_eq!(m.get("ports").and_then(Node::items).map(<[Node]>::len), Some(2));
+        assert_eq!(
+            m.get("ports").and_then(Node::items).map(<[Node]>::len),
+            Some(2)
+        );
         let volumes: Vec<&str> = m
             .get("volumes")
             .and_then(Node::items)
@@ -849,7 +886,13 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            [("A", "1"), ("B", "two words"), ("C", "x#y"), ("D", "v"), ("E", "")]
+            [
+                ("A", "1"),
+                ("B", "two words"),
+                ("C", "x#y"),
+                ("D", "v"),
+                ("E", "")
+            ]
         );
         let (_, b) = &vars[1];
         assert_eq!(&text[b.span.range()], "\"two words\"");

@@ -523,7 +523,12 @@ impl Importer {
                             );
                         }
                     }
-                    let Some(src) = item.get("source").map(|n| self.text(n, "a config's source")).transpose()?.flatten() else {
+                    let Some(src) = item
+                        .get("source")
+                        .map(|n| self.text(n, "a config's source"))
+                        .transpose()?
+                        .flatten()
+                    else {
                         return Err(Diagnostic::new(
                             Code::ImportInvalid,
                             item.span,
