@@ -701,6 +701,23 @@ mod tests {
     }
 
     #[test]
+    fn extends_in_the_same_file_is_resolved_and_cycles_are_reported() {
+        let i = run("services:\n  base:\n    image: redis:7.4\n    expose: [\"6379\"]\n  cache:\n    extends: base\n    user: \"999\"\n  a:\n    image: x:1\n    extends: { service: b }\n  b:\n    extends: a\n");
+        let text = i.text().expect("imported");
+        let cache = &text[text.find("service cache").expect("cache")..];
+        let cache = &cache[..cache.find('}').expect("block")];
+        assert!(cache.contains("image = \"redis:7.4\""), "{text}");
+        assert!(cache.contains("port 6379 internal"), "{text}");
+        assert!(cache.contains("user = \"999\""), "{text}");
+        let cycles = i
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("leads back"))
+            .count();
+        assert_eq!(cycles, 2, "{:#?}", i.diagnostics);
+    }
+
+    #[test]
     fn a_small_stack() {
         let i = run("services:\n  db:\n    image: redis:7.4\n    ports:\n      - \"6379:6379\"\n      - 127.0.0.1:8080:80\n    environment:\n      - DB_PASSWORD=hunter2\n      - MODE=${MODE:-prod}\n");
         let text = i.text().expect("imported");

@@ -57,6 +57,8 @@ pub(crate) struct Loader<'s> {
     env_read: HashMap<PathBuf, FileId>,
     /// The files being resolved, outermost first: a cycle guard.
     chain: Vec<PathBuf>,
+    /// The services whose `extends` is being resolved: a cycle guard.
+    extending: Vec<(FileId, String)>,
     pub diagnostics: Vec<Diagnostic>,
     /// A top-level `include` was present (the file may then have no
     /// `services` of its own and still be valid).
@@ -71,6 +73,7 @@ impl<'s> Loader<'s> {
             read: HashMap::new(),
             env_read: HashMap::new(),
             chain: Vec::new(),
+            extending: Vec::new(),
             diagnostics: Vec::new(),
             had_include: false,
         }
@@ -163,7 +166,20 @@ impl<'s> Loader<'s> {
         }
         let mut body = body.clone();
         if let Some((ek, ev)) = take(&mut body, "extends") {
-            if let Some(base) = self.extends(id, root, name, &ek, &ev, depth)? {
+            let me = (id, name.to_string());
+            if self.extending.contains(&me) {
+                self.lose(
+                    ek.span,
+                    format!("the `extends` of `{name}` leads back to `{name}`; it is dropped"),
+                    "a cycle",
+                    "a service cannot extend itself, directly or through others",
+                );
+                return Ok(Some(body));
+            }
+            self.extending.push(me);
+            let base = self.extends(id, root, name, &ek, &ev, depth);
+            self.extending.pop();
+            if let Some(base) = base? {
                 body = merge(None, &base, &body);
             }
         }
