@@ -718,6 +718,32 @@ mod tests {
     }
 
     #[test]
+    fn restart_policies_become_restart() {
+        for (policy, restart) in [
+            ("{ condition: none }", "no"),
+            ("{ condition: any }", "always"),
+            ("{ condition: on-failure }", "on-failure"),
+            ("{ condition: on-failure, max_attempts: 3 }", "on-failure:3"),
+        ] {
+            let i = run(&format!(
+                "services:\n  a:\n    image: x:1\n    deploy:\n      restart_policy: {policy}\n"
+            ));
+            let text = i.text().expect("imported");
+            assert!(
+                text.contains(&format!("restart = \"{restart}\"")),
+                "{policy}: {text}"
+            );
+        }
+        let i = run("services:\n  a:\n    image: x:1\n    restart: always\n    deploy:\n      restart_policy: { condition: none }\n");
+        let text = i.text().expect("imported");
+        assert!(text.contains("restart = \"always\""), "{text}");
+        assert!(i
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("own `restart` is kept")));
+    }
+
+    #[test]
     fn a_small_stack() {
         let i = run("services:\n  db:\n    image: redis:7.4\n    ports:\n      - \"6379:6379\"\n      - 127.0.0.1:8080:80\n    environment:\n      - DB_PASSWORD=hunter2\n      - MODE=${MODE:-prod}\n");
         let text = i.text().expect("imported");
