@@ -106,7 +106,7 @@ impl<'s> Loader<'s> {
             }
             merged = Some(match merged {
                 None => root,
-                Some(base) => merge(None, &base, &root),
+                Some(base) => merge_files(&base, &root),
             });
         }
         Ok(merged.unwrap_or_else(|| Node {
@@ -338,7 +338,7 @@ impl<'s> Loader<'s> {
                 }
                 merged = Some(match merged {
                     None => resolved,
-                    Some(base) => merge(None, &base, &resolved),
+                    Some(base) => merge_files(&base, &resolved),
                 });
             }
             if let Some(included) = merged {
@@ -701,6 +701,38 @@ fn take(node: &mut Node, key: &str) -> Option<(Node, Node)> {
     Some(entries.remove(at))
 }
 
+/// Two whole compose files merged (`-f base -f over`): the resources of
+/// each section merge by name, one by one (a service named `command` is
+/// a service, not a command), other top-level keys by the rules below.
+fn merge_files(base: &Node, over: &Node) -> Node {
+    const SECTIONS: &[&str] = &["services", "networks", "volumes", "secrets", "configs"];
+    let (Kind::Map(b), Kind::Map(o)) = (&base.kind, &over.kind) else {
+        return over.clone();
+    };
+    let mut out: Vec<(Node, Node)> = b.clone();
+    for (ok, ov) in o {
+        let key = ok.scalar();
+        match out.iter_mut().find(|(bk, _)| bk.scalar() == key) {
+            Some(slot) => {
+                let merged = match (&slot.1.kind, &ov.kind) {
+                    (Kind::Map(bs), Kind::Map(os))
+                        if key.is_some_and(|k| SECTIONS.contains(&k)) =>
+                    {
+                        merge_maps(bs, os, ov.span)
+                    }
+                    _ => merge(key, &slot.1, ov),
+                };
+                *slot = (ok.clone(), merged);
+            }
+            None => out.push((ok.clone(), ov.clone())),
+        }
+    }
+    Node {
+        kind: Kind::Map(out),
+        span: over.span,
+    }
+}
+
 /// `over` merged onto `base` with compose's rules: mappings merge key by
 /// key, commands are replaced, mounts and secrets merge by container
 /// path, `KEY=VALUE` lists merge as mappings, other lists append (without
@@ -882,6 +914,19 @@ mod tests {
             .filter_map(Node::scalar)
             .collect();
         assert_eq!(volumes, ["./c:/etc/c", "e:/data"]);
+    }
+
+    #[test]
+    fn files_merge_services_by_name_whatever_their_names() {
+        let base = node("services:\n  command:\n    image: a\n    ports: ['80']\n");
+        let over = node("services:\n  command:\n    user: '1'\n  test:\n    image: b\n");
+        let m = merge_files(&base, &over);
+        let services = m.get("services").expect("services");
+        assert_eq!(keys(services), ["command", "test"]);
+        assert_eq!(
+            keys(services.get("command").expect("command")),
+            ["image", "ports", "user"]
+        );
     }
 
     #[test]
