@@ -121,19 +121,30 @@ impl<'s> Loader<'s> {
             return Ok(root);
         };
         // Services first: their `extends` may name services of this file.
-        let original = Node {
-            kind: Kind::Map(entries.clone()),
-            span: root.span,
+        // Most files have neither key: they are not copied for nothing.
+        let follows = |(_, body): &(Node, Node)| {
+            body.get("extends").is_some() || body.get("env_file").is_some()
         };
-        if let Some((_, services)) = entries
-            .iter_mut()
+        let any = entries
+            .iter()
             .find(|(k, _)| k.scalar() == Some("services"))
-        {
-            if let Kind::Map(list) = &mut services.kind {
-                for (key, body) in list.iter_mut() {
-                    let name = key.scalar().unwrap_or_default().to_string();
-                    if let Some(s) = self.service(id, &original, &name, 0)? {
-                        *body = s;
+            .and_then(|(_, s)| s.entries())
+            .is_some_and(|list| list.iter().any(follows));
+        if any {
+            let original = Node {
+                kind: Kind::Map(entries.clone()),
+                span: root.span,
+            };
+            if let Some((_, services)) = entries
+                .iter_mut()
+                .find(|(k, _)| k.scalar() == Some("services"))
+            {
+                if let Kind::Map(list) = &mut services.kind {
+                    for (key, body) in list.iter_mut() {
+                        let name = key.scalar().unwrap_or_default().to_string();
+                        if let Some(s) = self.service(id, &original, &name, 0)? {
+                            *body = s;
+                        }
                     }
                 }
             }
