@@ -24,8 +24,12 @@ impl Span {
         }
     }
 
-    /// The smallest span that covers both (same file assumed).
+    /// The smallest span that covers both; `self` when `other` is in
+    /// another file (an imported service merged from two YAML files).
     pub fn to(self, other: Span) -> Span {
+        if self.file != other.file {
+            return self;
+        }
         Span {
             file: self.file,
             start: self.start.min(other.start),

@@ -29,8 +29,53 @@ const EXPECTED_INVALID: &[(&str, &str)] = &[(
     "a Kubernetes Pod, not a compose file",
 )];
 
-/// Rebuilt compose files that `docker compose config -q` refuses, and why.
-const KNOWN_CONFIG_FAILURES: &[(&str, &str)] = &[];
+/// Corpus files that do not come back as a compose file `docker compose
+/// config -q` accepts, and why. The test fails when one of them starts to
+/// round-trip, so the list only shrinks.
+const KNOWN_ROUND_TRIP_FAILURES: &[(&str, &str)] = &[
+    (
+        "seed-stacks/hello-pod.yml",
+        "a Kubernetes Pod: refused by the importer (E6001)",
+    ),
+    (
+        "fixtures/docker+compose/pkg/e2e/testdata/TestLocalComposeConfigNoConsistency/compose.yaml",
+        "invalid on purpose (compose's --no-consistency test): a service with no image and no build, E1006 in the program",
+    ),
+    (
+        "fixtures/kubernetes+kompose/script/test/fixtures/etherpad/docker-compose-no-image.yml",
+        "invalid on purpose (kompose's no-image test): services with no image and no build, E1006 in the program",
+    ),
+];
+
+/// Override files of the corpus, which compose reads only on top of their
+/// base (`docker compose -f BASE -f OVERRIDE`): each is imported merged
+/// onto its base, as `infrac import BASE OVERRIDE` does.
+const OVERRIDES: &[(&str, &str)] = &[
+    (
+        "fixtures/docker+compose/pkg/e2e/fixtures/publish/oci/compose-override.yaml",
+        "fixtures/docker+compose/pkg/e2e/fixtures/publish/oci/compose.yaml",
+    ),
+    (
+        "fixtures/kubernetes+kompose/script/test/fixtures/multiple-files/second.yaml",
+        "fixtures/kubernetes+kompose/script/test/fixtures/multiple-files/first.yaml",
+    ),
+    (
+        "fixtures/kubernetes+kompose/script/test/fixtures/unused/merge-multiple-compose/compose-new-service-prob.yml",
+        "fixtures/kubernetes+kompose/script/test/fixtures/unused/merge-multiple-compose/compose-port-base.yml",
+    ),
+    (
+        "fixtures/kubernetes+kompose/script/test/fixtures/unused/merge-multiple-compose/compose-port-prod.yml",
+        "fixtures/kubernetes+kompose/script/test/fixtures/unused/merge-multiple-compose/compose-port-base.yml",
+    ),
+    (
+        "fixtures/kubernetes+kompose/script/test/fixtures/unused/merge-multiple-compose/dev.yml",
+        "fixtures/kubernetes+kompose/script/test/fixtures/unused/merge-multiple-compose/base.yml",
+    ),
+    (
+        "public/BretFisher+dogvscat/stack-elk.override.yml",
+        "public/BretFisher+dogvscat/stack-elk.yml",
+    ),
+];
 
 fn corpus_files(shared: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -49,11 +94,23 @@ fn corpus_files(shared: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Imports a file as `infrac import` does: the files it names are read
+/// from beside it.
 fn import_file(path: &Path, name: &str) -> (Imported, Sources, FileId) {
+    import_merged(&[(path.to_path_buf(), name.to_string())])
+}
+
+/// Imports files merged in order, as `infrac import A B` does; the id is
+/// the last one's.
+fn import_merged(files: &[(PathBuf, String)]) -> (Imported, Sources, FileId) {
     let mut sources = Sources::new();
-    let id = sources.add(name, read(path));
-    let imported = import::import(&sources, id);
-    (imported, sources, id)
+    let ids: Vec<(FileId, Option<PathBuf>)> = files
+        .iter()
+        .map(|(path, name)| (sources.add(name.clone(), read(path)), Some(path.clone())))
+        .collect();
+    let imported = import::import_files(&mut sources, &ids);
+    let last = ids.last().expect("a file").0;
+    (imported, sources, last)
 }
 
 /// Checks an imported program as `infrac migrate` does: spans in the YAML.
@@ -63,14 +120,64 @@ fn check_imported(imported: &Imported, sources: &mut Sources) -> check::Checked 
     check::check_parsed(program, &modules)
 }
 
-/// How far a published port reaches: 0 local, 1 public.
-type Published = BTreeMap<String, Vec<(u16, String, u8)>>;
+/// Published ports: service → (container port, protocol, host interface).
+type Published = BTreeMap<String, Vec<(u16, String, String)>>;
 
-fn reach(ip: &str) -> u8 {
+/// The host interface a port is published on, `0.0.0.0` for all of them.
+fn interface(ip: &str) -> String {
     match ip.trim_matches(['[', ']']) {
-        "" | "0.0.0.0" | "::" => 1,
-        _ => 0,
+        "" | "0.0.0.0" | "::" => "0.0.0.0".to_string(),
+        other => other.to_string(),
     }
+}
+
+/// Whether publishing on `rebuilt` reaches no further than on `original`:
+/// the same interface, any interface where the original took all of them,
+/// or the loopback one (reachable from the host only).
+fn no_wider(rebuilt: &str, original: &str) -> bool {
+    original == "0.0.0.0" || rebuilt == original || rebuilt == "::1" || rebuilt.starts_with("127.")
+}
+
+/// Published ports of the original as `docker compose config` reads it
+/// (extends, include, interpolation and the long syntax resolved), or
+/// `None` when compose refuses the original.
+fn config_ports(paths: &[PathBuf]) -> Option<Published> {
+    let mut cmd = Command::new("docker");
+    cmd.current_dir(paths.first()?.parent()?)
+        .args(["compose", "--profile", "*"]);
+    for p in paths {
+        cmd.arg("-f").arg(p);
+    }
+    let out = cmd.args(["config", "--format", "json"]).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let mut published = yaml_ports(paths);
+    for (name, service) in json["services"].as_object()? {
+        for port in service["ports"].as_array().into_iter().flatten() {
+            let Some(target) = port["target"].as_u64().and_then(|t| u16::try_from(t).ok()) else {
+                continue;
+            };
+            published.entry(name.clone()).or_default().push((
+                target,
+                port["protocol"].as_str().unwrap_or("tcp").to_string(),
+                interface(port["host_ip"].as_str().unwrap_or("")),
+            ));
+        }
+    }
+    Some(published)
+}
+
+/// Published ports of the original files as written (no extends).
+fn yaml_ports(paths: &[PathBuf]) -> Published {
+    let mut out = Published::new();
+    for p in paths {
+        for (service, ports) in original_ports(&read(p)) {
+            out.entry(service).or_default().extend(ports);
+        }
+    }
+    out
 }
 
 /// Published ports of the original file: service → (container, protocol, reach).
@@ -117,7 +224,7 @@ fn original_ports(text: &str) -> Published {
             for c in c0..=c1 {
                 out.entry(name.clone())
                     .or_default()
-                    .push((c, proto.clone(), reach(&ip)));
+                    .push((c, proto.clone(), interface(&ip)));
             }
         }
     }
@@ -158,7 +265,7 @@ fn rebuilt_ports(text: &str) -> Published {
                 .push((
                     parts[0].parse().expect("a port"),
                     proto.to_string(),
-                    reach(ip),
+                    interface(ip),
                 ));
         }
     }
@@ -196,23 +303,51 @@ fn compose_config(dir: &Path, contents: &str) -> Result<(), String> {
     }
 }
 
+/// What happened to one corpus file on the way back to compose.
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    imported: usize,
+    clean: usize,
+    built: usize,
+    accepted: usize,
+}
+
 #[test]
 fn every_corpus_file_imports_round_trips_and_rebuilds() {
     let Some(shared) = shared() else {
-        eprintln!("skipped: ../shared is not beside the repository");
+        eprintln!("skipped: ../shared is not beside the repository (set INFRAC_SHARED)");
         return;
     };
     let corpus = shared.join("corpus");
     let compose = docker_compose_available();
+    if !compose {
+        eprintln!("docker compose v2 is absent (scripts/install-tools.sh --validators): the rebuilt files are not validated");
+    }
     let work = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
-    let (mut files, mut imported_ok, mut clean, mut built, mut config_ok) = (0, 0, 0, 0, 0);
-    let mut config_failures = Vec::new();
+    let mut t = Tally::default();
+    // Files that did not make it back to a compose file compose accepts.
+    let mut round_trip_failures: Vec<(String, String)> = Vec::new();
     for path in corpus_files(&shared) {
-        files += 1;
+        t.files += 1;
         let rel = path.strip_prefix(&corpus).unwrap().display().to_string();
         let expected_invalid = EXPECTED_INVALID.iter().find(|(f, _)| *f == rel);
-        let (imported, mut sources, _) = import_file(&path, &rel);
+        let mut inputs: Vec<PathBuf> = Vec::new();
+        if let Some((_, base)) = OVERRIDES.iter().find(|(f, _)| *f == rel) {
+            inputs.push(corpus.join(base));
+        }
+        inputs.push(path.clone());
+        let named: Vec<(PathBuf, String)> = inputs
+            .iter()
+            .map(|p| {
+                (
+                    p.clone(),
+                    p.strip_prefix(&corpus).unwrap().display().to_string(),
+                )
+            })
+            .collect();
+        let (imported, mut sources, _) = import_merged(&named);
         let Some(program) = &imported.program else {
             if expected_invalid.is_none() {
                 failures.push(format!(
@@ -235,12 +370,13 @@ fn every_corpus_file_imports_round_trips_and_rebuilds() {
                     .any(|d| d.code == Code::ImportInvalid),
                 "{rel}: refused without an E6001"
             );
+            round_trip_failures.push((rel, "refused by the importer".to_string()));
             continue;
         };
         if expected_invalid.is_some() {
             failures.push(format!("{rel}: listed as invalid but imported"));
         }
-        imported_ok += 1;
+        t.imported += 1;
         let text = imported.text().expect("a program prints");
         let (reparsed, syntax) = infrac::syntax::parse(FileId(0), &text);
         if syntax.iter().any(Diagnostic::is_error) {
@@ -268,68 +404,114 @@ fn every_corpus_file_imports_round_trips_and_rebuilds() {
                 codes(&by_text.diagnostics)
             ));
         }
-        let Some(model) = checked.model.as_ref().filter(|_| !checked.has_errors()) else {
+        if !checked.has_errors() {
+            t.clean += 1;
+        }
+        // The round trip measures the importer and the backend, not the
+        // checker's verdict: a stack with an open database is rebuilt
+        // (through the library; the CLI refuses) to see that it comes back
+        // as it was, no wider. Only a program whose names or values are
+        // unsound has no model; for an imported program that is a bug.
+        let Some(model) = checked.analysed() else {
+            let mut errors: Vec<&str> = checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.code.code())
+                .collect();
+            errors.dedup();
+            round_trip_failures.push((rel, format!("no model: {}", errors.join(", "))));
             continue;
         };
-        clean += 1;
         let options = backend::Options {
             project: "imported".to_string(),
             source: rel.clone(),
         };
         let (artifacts, found) = backend::emit(model, Target::Compose, &options);
-        if found.iter().any(Diagnostic::is_error) || artifacts.is_empty() {
+        let Some(artifact) = artifacts.first() else {
+            let mut errors: Vec<&str> = found
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.code.code())
+                .collect();
+            errors.dedup();
+            round_trip_failures.push((rel, format!("not built: {}", errors.join(", "))));
             continue;
-        }
-        built += 1;
-        let out = &artifacts[0].contents;
-        let original = original_ports(&read(&path));
+        };
+        t.built += 1;
+        let out = &artifact.contents;
+        let dir = work.path().join(format!("f{}", t.files));
+        std::fs::create_dir_all(&dir).unwrap();
+        let original = compose
+            .then(|| config_ports(&inputs))
+            .flatten()
+            .unwrap_or_else(|| yaml_ports(&inputs));
         for (service, ports) in rebuilt_ports(out) {
-            for (container, proto, r) in ports {
-                let widest = original
+            for (container, proto, ip) in ports {
+                let from: Vec<&String> = original
                     .get(&service)
                     .into_iter()
                     .flatten()
                     .filter(|(c, p, _)| *c == container && *p == proto)
-                    .map(|(_, _, r)| *r)
-                    .max();
-                match widest {
-                    Some(w) if r <= w => {}
-                    _ => failures.push(format!(
-                        "{rel}: `{service}` publishes {container}/{proto} wider than the original ({widest:?} -> {r})"
-                    )),
+                    .map(|(_, _, ip)| ip)
+                    .collect();
+                if !from.iter().any(|o| no_wider(&ip, o)) {
+                    failures.push(format!(
+                        "{rel}: `{service}` publishes {container}/{proto} on `{ip}`, wider than the original ({from:?})"
+                    ));
                 }
             }
         }
         if compose {
-            let dir = work.path().join(format!("f{files}"));
-            std::fs::create_dir_all(&dir).unwrap();
             match compose_config(&dir, out) {
-                Ok(()) => config_ok += 1,
-                Err(e) => {
-                    if !KNOWN_CONFIG_FAILURES.iter().any(|(f, _)| *f == rel) {
-                        config_failures.push(format!("{rel}: {e}"));
-                    }
-                }
+                Ok(()) => t.accepted += 1,
+                Err(e) => round_trip_failures.push((rel, format!("docker compose config: {e}"))),
             }
         }
     }
     eprintln!(
-        "corpus: {files} files, {imported_ok} imported, {clean} check clean, {built} built to compose"
+        "corpus: {} files, {} imported, {} check clean, {} built back to compose",
+        t.files, t.imported, t.clean, t.built
     );
-    if compose && built > 0 {
-        let rate = config_ok as f64 / built as f64;
+    // Without docker compose only the files that could not be built at
+    // all are known; with it, every failure is, and the rate is measured.
+    for (file, why) in &round_trip_failures {
+        if !KNOWN_ROUND_TRIP_FAILURES.iter().any(|(f, _)| f == file) {
+            failures.push(format!("{file} does not round-trip: {why}"));
+        }
+    }
+    if compose {
+        let rate = t.accepted as f64 / t.files as f64;
         eprintln!(
-            "docker compose config -q accepts {config_ok} of {built} rebuilt files ({:.1}%)",
+            "round trip: docker compose config -q accepts {} of {} corpus files ({:.2}%)",
+            t.accepted,
+            t.files,
             rate * 100.0
         );
+        for (file, _) in KNOWN_ROUND_TRIP_FAILURES {
+            if !round_trip_failures.iter().any(|(f, _)| f == file) {
+                failures.push(format!(
+                    "{file} round-trips now: take it off KNOWN_ROUND_TRIP_FAILURES"
+                ));
+            }
+        }
         assert!(
-            config_failures.is_empty(),
-            "docker compose config -q refuses:\n{}",
-            config_failures.join("\n")
+            rate >= 0.97,
+            "round-trip rate {rate:.4} is below 97%:\n{}",
+            round_trip_failures
+                .iter()
+                .map(|(f, why)| format!("{f}: {why}"))
+                .collect::<Vec<_>>()
+                .join("\n")
         );
-        assert!(rate >= 0.97, "pass rate {rate:.3} is below 97%");
     }
-    for (f, _) in EXPECTED_INVALID {
+    let overrides = OVERRIDES.iter().flat_map(|(a, b)| [(*a, ""), (*b, "")]);
+    for (f, _) in EXPECTED_INVALID
+        .iter()
+        .chain(KNOWN_ROUND_TRIP_FAILURES)
+        .copied()
+        .chain(overrides)
+    {
         assert!(
             corpus.join(f).is_file(),
             "{f} is listed but not in the corpus"
@@ -443,7 +625,8 @@ fn import_cli_writes_reports_and_is_strict_on_request() {
     let first = &json[0];
     assert_eq!(first["code"], "W6001");
     assert_eq!(first["line"], 4);
-    assert_eq!(first["column"], 5);
+    // At the path of the env file, which cannot be read here.
+    assert_eq!(first["column"], 15);
     let program = read(&out_inf);
     assert!(program.contains("port 8080 local"), "{program}");
     assert!(program.contains("// imported from"), "{program}");
@@ -572,4 +755,227 @@ fn every_prefix_of_some_real_files_is_handled() {
             }
         }
     }
+}
+
+/// The error findings of a human report (with their snippets) and its last
+/// line, for snapshots that stay readable.
+fn errors_and_summary(report: &str) -> String {
+    let mut out = String::new();
+    let mut keep = false;
+    for line in report.lines() {
+        if line.len() > 5 && line.as_bytes()[1..5].iter().all(u8::is_ascii_digit) {
+            keep = line.starts_with('E');
+        }
+        if line.starts_with("migrate") {
+            keep = false;
+        }
+        if keep {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out.push_str(report.lines().last().unwrap_or(""));
+    out.push('\n');
+    out
+}
+
+/// Tried as a new user: `infrac migrate` on the course's swarm stack and
+/// on the awesome-compose stacks that publish a database on every
+/// interface. Each finding names the line of the YAML (not of a generated
+/// program), and the reports are snapshotted.
+#[test]
+fn migrate_reports_findings_at_the_yaml_lines() {
+    let Some(shared) = shared() else {
+        eprintln!("skipped: ../shared is not beside the repository (set INFRAC_SHARED)");
+        return;
+    };
+    let corpus = shared.join("corpus");
+    let out = tempfile::tempdir().unwrap();
+    let migrate = |file: &str, to: &str| {
+        let dir = out.path().join(file.replace('/', "_"));
+        let run = infrac()
+            .current_dir(&corpus)
+            .args(["--color", "never", "migrate", file, "--to", to, "-o"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        let stderr =
+            String::from_utf8_lossy(&run.stderr).replace(&dir.display().to_string(), "OUT");
+        (run.status.code(), stderr, dir)
+    };
+    // The course stack: only the proxy is published; it migrates, with
+    // the import's and the checker's warnings at the YAML lines.
+    let mut doc = String::new();
+    for file in ["seed-stacks/ch03-my-web.yml", "seed-stacks/ch04-my-web.yml"] {
+        let (code, stderr, dir) = migrate(file, "k8s");
+        assert_eq!(code, Some(0), "{file}:\n{stderr}");
+        assert!(
+            dir.join("k8s").is_dir() || dir.is_dir(),
+            "{file}: nothing written"
+        );
+        assert!(
+            stderr.contains(&format!("╭─[{file}:17:5]")),
+            "{file}:\n{stderr}"
+        );
+        doc.push_str(&format!(
+            "==> infrac migrate {file} --to k8s <==\n{stderr}\n"
+        ));
+    }
+    let awesome = "public/docker+awesome-compose";
+    let cases = [
+        ("postgresql-pgadmin/compose.yaml", "E2001", "5432:5432"),
+        ("react-rust-postgres/compose.yaml", "E2001", "5432:5432"),
+        (
+            "elasticsearch-logstash-kibana/compose.yaml",
+            "E2001",
+            "9200:9200",
+        ),
+        ("flask-redis/compose.yaml", "E2001", "6379:6379"),
+        ("nginx-nodejs-redis/compose.yaml", "E2001", "6379:6379"),
+    ];
+    for (file, code, port) in cases {
+        let file = format!("{awesome}/{file}");
+        let text = read(&corpus.join(&file));
+        let (line, col) = text
+            .lines()
+            .enumerate()
+            .find_map(|(i, l)| {
+                let at = l.find(port)?;
+                let quoted = l[..at].ends_with(['"', '\'']);
+                Some((i + 1, at + 1 - usize::from(quoted)))
+            })
+            .expect("the port is in the file");
+        let (status, stderr, dir) = migrate(&file, "compose");
+        assert_eq!(status, Some(1), "{file}:\n{stderr}");
+        assert!(!dir.exists(), "{file}: a stack with errors was built");
+        let at = format!("{code}(");
+        let located = stderr
+            .split(&at)
+            .skip(1)
+            .any(|block| block.contains(&format!("╭─[{file}:{line}:{col}]")));
+        assert!(located, "{file}: no {code} at {line}:{col}:\n{stderr}");
+        doc.push_str(&format!(
+            "==> infrac migrate {file} --to compose (errors only) <==\n{}\n",
+            errors_and_summary(&stderr)
+        ));
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root().join("snapshots/import"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("migrate-findings", doc));
+}
+
+/// `extends` (in the file and from `file:`), `include`, `env_file`,
+/// configs and `-f` overrides are followed from the files beside the
+/// compose file; what cannot be followed is a W6001 at its YAML location.
+#[test]
+fn the_files_a_compose_file_names_are_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    write(
+        "base.yaml",
+        "services:\n  base:\n    image: ghcr.io/acme/api:1.4.2\n    environment:\n      MODE: base\n      LEVEL: info\n    ports:\n      - \"127.0.0.1:8080:8080\"\n",
+    );
+    write(".env", "# the api's settings\nLEVEL=debug\nREGION=eu-west-1\nAPI_TOKEN=ghp_0123456789abcdefghijABCDEFGHIJ012345\n");
+    write("nginx.conf", "events {}\n");
+    write(
+        "tools/compose.yaml",
+        "services:\n  worker:\n    image: ghcr.io/acme/worker:2.0.1\n    extends: common\n  common:\n    image: ghcr.io/acme/worker:2.0.1\n    user: \"1000\"\n",
+    );
+    let main = write(
+        "compose.yaml",
+        "include:\n  - tools/compose.yaml\nservices:\n  api:\n    extends:\n      file: base.yaml\n      service: base\n    environment:\n      MODE: prod\n    env_file: .env\n    configs:\n      - source: proxy\n        target: /etc/nginx/nginx.conf\n  web:\n    image: nginx:1.27-alpine\n    env_file: missing.env\n    extends:\n      file: nowhere.yaml\n      service: x\nconfigs:\n  proxy:\n    file: ./nginx.conf\n",
+    );
+    let (imported, sources, _) = import_file(&main, "compose.yaml");
+    let text = imported.text().expect("imports");
+    // The base service's port and variables, under the service's own.
+    assert!(text.contains("port 8080 local"), "{text}");
+    assert!(text.contains("MODE = \"prod\""), "{text}");
+    // The merged `environment` wins over the dotenv file, as in compose.
+    assert!(text.contains("LEVEL = \"info\""), "{text}");
+    assert!(text.contains("REGION = \"eu-west-1\""), "{text}");
+    // The token of the dotenv file became a secret, never the program.
+    assert!(text.contains("secret api_token"), "{text}");
+    assert!(!text.contains("ghp_0123"), "{text}");
+    assert!(
+        text.contains("\"./nginx.conf\" -> \"/etc/nginx/nginx.conf\" readonly"),
+        "{text}"
+    );
+    // The included file's services, with their own `extends` resolved.
+    assert!(text.contains("service worker"), "{text}");
+    assert!(text.contains("user = \"1000\""), "{text}");
+    let at = |d: &Diagnostic| {
+        let file = sources.get(d.primary.span.file);
+        let (line, col) = file.line_col(d.primary.span.start as usize);
+        format!("{}:{line}:{col}", file.name)
+    };
+    let losses: Vec<(String, String)> = imported
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::ImportLoss)
+        .map(|d| (at(d), d.message.clone()))
+        .collect();
+    let has = |loc: &str, words: &str| losses.iter().any(|(l, m)| l == loc && m.contains(words));
+    assert!(
+        has("compose.yaml:10:15", "copied into the program"),
+        "{losses:#?}"
+    );
+    assert!(has("compose.yaml:16:15", "missing.env"), "{losses:#?}");
+    assert!(has("compose.yaml:18:13", "nowhere.yaml"), "{losses:#?}");
+    assert!(has("compose.yaml:2:5", "another directory"), "{losses:#?}");
+    assert!(
+        has("compose.yaml:21:3", "read-only bind mount"),
+        "{losses:#?}"
+    );
+    // The credential is masked where the report shows the dotenv file.
+    assert!(imported
+        .redactions
+        .iter()
+        .any(|s| sources.get(s.file).name.ends_with(".env")));
+
+    // From the text alone nothing is read, and each file is reported.
+    let mut alone = Sources::new();
+    let id = alone.add("compose.yaml", read(&main));
+    let imported = import::import(&alone, id);
+    let not_followed = imported
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.contains("not followed"))
+        .count();
+    assert_eq!(not_followed, 5, "{:#?}", imported.diagnostics);
+}
+
+#[test]
+fn import_cli_merges_override_files_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("compose.yaml");
+    let over = dir.path().join("compose.prod.yaml");
+    std::fs::write(
+        &base,
+        "services:\n  api:\n    image: ghcr.io/acme/api:1.4.2\n    ports:\n      - \"127.0.0.1:8080:8080\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &over,
+        "services:\n  api:\n    image: ghcr.io/acme/api:1.5.0\n    deploy:\n      replicas: 3\n",
+    )
+    .unwrap();
+    let out = infrac()
+        .args(["--color", "never", "import"])
+        .arg(&base)
+        .arg(&over)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let program = String::from_utf8_lossy(&out.stdout);
+    assert!(program.contains("ghcr.io/acme/api:1.5.0"), "{program}");
+    assert!(program.contains("replicas = 3"), "{program}");
+    assert!(program.contains("port 8080 local"), "{program}");
+    assert!(program.contains("compose.prod.yaml"), "{program}");
 }

@@ -140,7 +140,10 @@ pub(super) fn service_base(model: &Model, s: &Service) -> Map {
         .iter()
         .map(|n| Node::from(&model.network(*n).name))
         .collect();
-    m.insert_seq("networks", networks);
+    // On the host's network a service has no other: compose refuses both.
+    if !s.host_network {
+        m.insert_seq("networks", networks);
+    }
     m.insert_seq("volumes", service_volumes(model, s));
     m.insert_seq("tmpfs", s.tmpfs.iter().map(Node::from).collect());
     let secrets: Vec<Node> = s

@@ -1,5 +1,6 @@
-//! `infrac import FILE.yml [-o infra.inf] [--report json] [--strict]`: a
-//! compose or swarm stack file to a program (see [`crate::import`]).
+//! `infrac import FILE.yml [OVERRIDE.yml...] [-o infra.inf] [--report json]
+//! [--strict]`: a compose or swarm stack file (merged with its overrides,
+//! as `docker compose -f` merges them) to a program (see [`crate::import`]).
 //!
 //! The program goes to `-o` (replaced atomically) or stdout; what was not
 //! carried over goes to stderr, or to stdout as JSON with `--report json`.
@@ -17,8 +18,10 @@ use crate::source::Sources;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The compose or swarm stack file to import.
-    pub file: PathBuf,
+    /// The compose or swarm stack file to import, then any override files
+    /// merged onto it in order (as `docker compose -f A -f B`).
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
     /// Write the program to this file instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -40,11 +43,11 @@ pub fn run(args: Args, color: Color) -> Outcome {
         eprintln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
         return Outcome::UsageOrIo;
     }
-    let (sources, id) = match super::load(&args.file) {
+    let (sources, imported) = match load_and_import(&args.files) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
-    let imported = import::import(&sources, id);
+    let shown = shown(&args.files);
     report(&imported, &sources, args.report, color);
     let tally = Tally::of(&imported.diagnostics);
     let program = match imported.text() {
@@ -58,8 +61,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
         }
         None => {
             eprintln!(
-                "import failed: {} is not a compose file infrac can read; nothing was written",
-                args.file.display()
+                "import failed: {shown} is not a compose file infrac can read; nothing was written"
             );
             return Outcome::Findings;
         }
@@ -75,8 +77,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
                 return Outcome::UsageOrIo;
             }
             eprintln!(
-                "imported {services} service(s) from {} into {}; {} thing(s) not carried over. Next: infrac check {}",
-                args.file.display(),
+                "imported {services} service(s) from {shown} into {}; {} thing(s) not carried over. Next: infrac check {}",
                 path.display(),
                 tally.warnings,
                 path.display()
@@ -85,13 +86,33 @@ pub fn run(args: Args, color: Color) -> Outcome {
         None => {
             print!("{program}");
             eprintln!(
-                "imported {services} service(s) from {}; {} thing(s) not carried over",
-                args.file.display(),
+                "imported {services} service(s) from {shown}; {} thing(s) not carried over",
                 tally.warnings
             );
         }
     }
     Outcome::Clean
+}
+
+/// Reads `files` and imports them merged, following the files they name.
+pub(crate) fn load_and_import(files: &[PathBuf]) -> Result<(Sources, Imported), Outcome> {
+    let mut sources = Sources::new();
+    let mut ids = Vec::new();
+    for path in files {
+        let text = super::read_source(path)?;
+        ids.push((
+            sources.add(path.display().to_string(), text),
+            Some(path.clone()),
+        ));
+    }
+    let imported = import::import_files(&mut sources, &ids);
+    Ok((sources, imported))
+}
+
+/// The files as messages name them: `a.yml + b.yml`.
+pub(crate) fn shown(files: &[PathBuf]) -> String {
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    names.join(" + ")
 }
 
 /// Prints the import's findings: JSON on stdout, or the human report on stderr.

@@ -15,12 +15,13 @@ use super::{Color, Outcome};
 use crate::backend::{self, Target};
 use crate::check;
 use crate::diagnostics::{Diagnostic, Tally};
-use crate::import;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The compose or swarm stack file to migrate.
-    pub file: PathBuf,
+    /// The compose or swarm stack file to migrate, then any override files
+    /// merged onto it in order (as `docker compose -f A -f B`).
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
     /// What to generate.
     #[arg(long, value_enum)]
     pub to: To,
@@ -55,11 +56,12 @@ impl To {
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let (mut sources, id) = match super::load(&args.file) {
+    let (mut sources, imported) = match super::import::load_and_import(&args.files) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
-    let imported = import::import(&sources, id);
+    let shown = super::import::shown(&args.files);
+    let first = &args.files[0];
     let mut diagnostics: Vec<Diagnostic> = imported.diagnostics.clone();
     let mut redactions = imported.redactions.clone();
     let mut artifacts = Vec::new();
@@ -73,8 +75,8 @@ pub fn run(args: Args, color: Color) -> Outcome {
         let sound = !diagnostics.iter().any(Diagnostic::is_error);
         if let (true, Some(model)) = (sound, &checked.model) {
             let options = backend::Options {
-                project: project_of(&args.file, imported.project.as_deref()),
-                source: args.file.display().to_string(),
+                project: project_of(first, imported.project.as_deref()),
+                source: shown.clone(),
             };
             let (files, found) = backend::emit(model, args.to.target(), &options);
             artifacts = files;
@@ -90,10 +92,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
         .filter(|d| d.code == crate::diagnostics::Code::ImportLoss)
         .count();
     if imported.program.is_none() {
-        eprintln!(
-            "migrate failed: {} could not be imported; nothing was written",
-            args.file.display()
-        );
+        eprintln!("migrate failed: {shown} could not be imported; nothing was written");
         return Outcome::Findings;
     }
     if args.strict && losses > 0 {
@@ -123,8 +122,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
     match super::build::write_atomically(&args.output, &artifacts) {
         Ok(bytes) => {
             eprintln!(
-                "migrated {} to {}: {} file(s), {bytes} bytes, in {} ({} warning(s), {losses} of them about the import)",
-                args.file.display(),
+                "migrated {shown} to {}: {} file(s), {bytes} bytes, in {} ({} warning(s), {losses} of them about the import)",
                 args.to.target().name(),
                 artifacts.len(),
                 args.output.display(),

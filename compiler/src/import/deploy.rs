@@ -44,12 +44,7 @@ impl Importer {
                     "service labels (read by proxies such as Traefik) are not imported",
                     "set them on the containers with `labels`, or configure the proxy by routes",
                 ),
-                "restart_policy" => self.lose(
-                    dk.span,
-                    format!("{what} is not carried over"),
-                    "not imported",
-                    "infrac restarts on failure, five times; set `restart` to change it",
-                ),
+                "restart_policy" => self.restart_policy(s, dk, dv)?,
                 k2 if k2.starts_with("x-") => {}
                 other => self.lose(
                     dk.span,
@@ -288,5 +283,66 @@ mod tests {
         assert_eq!(memory_size("1.5g").as_deref(), Some("1610612736"));
         assert_eq!(memory_size("2048").as_deref(), Some("2048"));
         assert_eq!(memory_size("lots"), None);
+    }
+}
+
+impl Importer {
+    /// `deploy.restart_policy` as compose's `restart`: `none` → `no`,
+    /// `on-failure` (with `max_attempts` N → `on-failure:N`), `any` →
+    /// `always`. A service's own `restart` wins; `delay` and `window` have
+    /// no equivalent.
+    fn restart_policy(&mut self, s: &mut Svc, k: &Node, v: &Node) -> Result<(), Diagnostic> {
+        let what = format!("`deploy.restart_policy` of `{}`", s.name);
+        let entries = expect_map(v, &what)?;
+        let mut condition = None;
+        let mut attempts = None;
+        for (pk, pv) in entries {
+            let key = self.key(pk)?;
+            match key.as_str() {
+                "condition" => condition = self.text(pv, &what)?,
+                "max_attempts" => attempts = self.count(pv, &what)?,
+                other => self.lose(
+                    pk.span,
+                    format!(
+                        "`restart_policy.{other}` of `{}` is not carried over",
+                        s.name
+                    ),
+                    "no equivalent in the language",
+                    "the generated files wait their own delay between restarts",
+                ),
+            }
+        }
+        let restart = match (condition.as_deref(), attempts) {
+            (Some("none"), _) => "no".to_string(),
+            (Some("any"), _) => "always".to_string(),
+            (Some("on-failure") | None, Some(n)) if n > 0 => format!("on-failure:{n}"),
+            (Some("on-failure") | None, _) => "on-failure".to_string(),
+            (Some(other), _) => {
+                self.lose(
+                    v.span,
+                    format!("{what}: the condition `{other}` is not one compose knows"),
+                    "not imported",
+                    "write `none`, `on-failure` or `any`",
+                );
+                return Ok(());
+            }
+        };
+        if s.attrs.contains_key("restart") {
+            self.lose(
+                k.span,
+                format!("{what} is not carried over: the service's own `restart` is kept"),
+                "two restart policies",
+                "",
+            );
+            return Ok(());
+        }
+        self.lose(
+            k.span,
+            format!("{what} is carried as `restart = \"{restart}\"`"),
+            "approximated",
+            "compose obeys `restart`; the swarm and Kubernetes backends use their own restart policy, on failure",
+        );
+        s.set("restart", k.span, string(restart, v.span));
+        Ok(())
     }
 }

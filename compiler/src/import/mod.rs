@@ -23,6 +23,7 @@ mod env;
 mod interp;
 mod mounts;
 mod ports;
+mod resolve;
 mod service;
 mod top;
 mod yaml;
@@ -64,14 +65,40 @@ impl Imported {
     }
 }
 
-/// Imports the compose file `file` of `sources`.
+/// Imports the compose file `file` of `sources`, from its text alone:
+/// `extends` within the file is resolved, but the files it names
+/// (`extends.file`, `include`, `env_file`) are not read (each is
+/// reported). [`import_files`] follows them.
 pub fn import(sources: &Sources, file: FileId) -> Imported {
-    let source = sources.get(file);
-    let mut importer = Importer::new(&source.name);
-    let result = yaml::parse(file, &source.text).and_then(|parsed| {
-        importer.diagnostics.extend(parsed.warnings);
-        importer.file(&parsed.root)
-    });
+    // Nothing is added to the copy: no file is read without a path.
+    let mut own = sources.clone();
+    import_files(&mut own, &[(file, None)])
+}
+
+/// Imports the compose files `files` of `sources`, merged in order as
+/// `docker compose -f A -f B` merges them. A file given with its path
+/// (`Some`) has the files it names read from beside it and added to
+/// `sources`, so findings can point into them.
+pub fn import_files(
+    sources: &mut Sources,
+    files: &[(FileId, Option<std::path::PathBuf>)],
+) -> Imported {
+    let Some((file, _)) = files.first() else {
+        return Imported {
+            program: None,
+            trivia: Trivia::new(),
+            diagnostics: Vec::new(),
+            redactions: Vec::new(),
+            project: None,
+        };
+    };
+    let file = *file;
+    let mut importer = Importer::new(&sources.get(file).name);
+    let mut loader = resolve::Loader::new(sources);
+    let resolved = loader.resolve(files);
+    importer.diagnostics.append(&mut loader.diagnostics);
+    importer.had_include = loader.had_include;
+    let result = resolved.and_then(|root| importer.file(&root));
     let mut diagnostics = importer.diagnostics;
     let program = match result {
         Ok(program) => Some(program),
@@ -83,11 +110,16 @@ pub fn import(sources: &Sources, file: FileId) -> Imported {
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
     let mut trivia = Trivia::new();
     if program.is_some() {
+        let names: Vec<&str> = files
+            .iter()
+            .map(|(f, _)| sources.get(*f).name.as_str())
+            .collect();
         trivia.header([
-            format!("Imported from {} by `infrac import`.", source.name),
+            format!("Imported from {} by `infrac import`.", names.join(" + ")),
             "Review every import-loss warning, then run `infrac check` on this file.".to_string(),
         ]);
         for span in &importer.service_spans {
+            let source = sources.get(span.file);
             let (line, _) = source.line_col(span.start as usize);
             trivia.lead(*span, &format!("imported from {}:{line}", source.name));
         }
@@ -156,6 +188,9 @@ pub(crate) struct Importer {
     volumes: IndexMap<String, Declared>,
     secrets: IndexMap<String, Declared>,
     nodes: IndexMap<String, Declared>,
+    /// Top-level configs by YAML name: the file each is read from, when it
+    /// is a file (carried as a read-only mount where a service uses it).
+    configs: HashMap<String, Option<String>>,
     /// Secrets made from literal credentials: name → a hash of the value,
     /// so two services with the same password share one secret.
     credential_secrets: HashMap<String, u64>,
@@ -163,6 +198,10 @@ pub(crate) struct Importer {
     service_spans: Vec<Span>,
     /// The directory name compose would take as the project name.
     default_project: String,
+    /// The file had an `include` (followed or reported already).
+    had_include: bool,
+    /// Provider services (run by a plugin, not a container): not carried.
+    providers: HashSet<String>,
 }
 
 impl Importer {
@@ -183,9 +222,12 @@ impl Importer {
             volumes: IndexMap::new(),
             secrets: IndexMap::new(),
             nodes: IndexMap::new(),
+            configs: HashMap::new(),
             credential_secrets: HashMap::new(),
             service_spans: Vec::new(),
             default_project,
+            had_include: false,
+            providers: HashSet::new(),
         }
     }
 
@@ -212,7 +254,7 @@ impl Importer {
             .label("a Kubernetes object")
             .help("import the compose or stack file it was made from, or write the program by hand: `infrac build --target k8s` then generates the manifests"));
         }
-        if root.get("services").is_none() && root.get("include").is_none() {
+        if root.get("services").is_none() && !self.had_include {
             return Err(Diagnostic::new(
                 Code::ImportInvalid,
                 root.span,
@@ -235,23 +277,7 @@ impl Importer {
                         "infrac names the project after the program's file (its directory for main.inf); `infrac migrate` uses this name",
                     );
                 }
-                "configs" => {
-                    for (name, _) in v.entries().unwrap_or_default() {
-                        let n = name.scalar().unwrap_or("?");
-                        self.lose(
-                            name.span,
-                            format!("config `{n}` is not carried over"),
-                            "configs are not in the language",
-                            "mount the file instead: `mounts = [\"./file\" -> \"/path\" readonly]`",
-                        );
-                    }
-                }
-                "include" => self.lose(
-                    k.span,
-                    "`include` is not followed",
-                    "the included files are not imported",
-                    "import each included file on its own and merge the programs",
-                ),
+                "configs" => self.top_configs(v)?,
                 k2 if k2.starts_with("x-") => {}
                 other => self.lose(
                     k.span,
@@ -274,11 +300,24 @@ impl Importer {
         if let Some(s) = root.get("services") {
             if !s.is_null() {
                 let entries = expect_map(s, "`services`")?;
-                for (k, _) in entries {
-                    let name = self.key(k)?;
-                    self.declare_name(DeclKind::Service, &name, k.span);
-                }
+                let mut containers = Vec::new();
                 for (k, v) in entries {
+                    let name = self.key(k)?;
+                    if let Some(p) = v.get("provider").filter(|_| v.get("image").is_none()) {
+                        let kind = p.get("type").and_then(Node::scalar).unwrap_or("a plugin");
+                        self.lose(
+                            p.span,
+                            format!("`{name}` is a provider service, run by `{kind}` and not a container: it is not carried over"),
+                            "not a container",
+                            "provision what the provider makes (a database, a model) outside the program, and give the services that use it its address in `env`",
+                        );
+                        self.providers.insert(name);
+                        continue;
+                    }
+                    self.declare_name(DeclKind::Service, &name, k.span);
+                    containers.push((k, v));
+                }
+                for (k, v) in containers {
                     services.push(self.service(k, v, root)?);
                 }
             }
@@ -659,6 +698,49 @@ mod tests {
             assert!(i.program.is_none(), "{text}");
             assert!(codes(&i).contains(&"E6001"), "{text}");
         }
+    }
+
+    #[test]
+    fn extends_in_the_same_file_is_resolved_and_cycles_are_reported() {
+        let i = run("services:\n  base:\n    image: redis:7.4\n    expose: [\"6379\"]\n  cache:\n    extends: base\n    user: \"999\"\n  a:\n    image: x:1\n    extends: { service: b }\n  b:\n    extends: a\n");
+        let text = i.text().expect("imported");
+        let cache = &text[text.find("service cache").expect("cache")..];
+        let cache = &cache[..cache.find('}').expect("block")];
+        assert!(cache.contains("image = \"redis:7.4\""), "{text}");
+        assert!(cache.contains("port 6379 internal"), "{text}");
+        assert!(cache.contains("user = \"999\""), "{text}");
+        let cycles = i
+            .diagnostics
+            .iter()
+            .filter(|d| d.message.contains("leads back"))
+            .count();
+        assert_eq!(cycles, 2, "{:#?}", i.diagnostics);
+    }
+
+    #[test]
+    fn restart_policies_become_restart() {
+        for (policy, restart) in [
+            ("{ condition: none }", "no"),
+            ("{ condition: any }", "always"),
+            ("{ condition: on-failure }", "on-failure"),
+            ("{ condition: on-failure, max_attempts: 3 }", "on-failure:3"),
+        ] {
+            let i = run(&format!(
+                "services:\n  a:\n    image: x:1\n    deploy:\n      restart_policy: {policy}\n"
+            ));
+            let text = i.text().expect("imported");
+            assert!(
+                text.contains(&format!("restart = \"{restart}\"")),
+                "{policy}: {text}"
+            );
+        }
+        let i = run("services:\n  a:\n    image: x:1\n    restart: always\n    deploy:\n      restart_policy: { condition: none }\n");
+        let text = i.text().expect("imported");
+        assert!(text.contains("restart = \"always\""), "{text}");
+        assert!(i
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("own `restart` is kept")));
     }
 
     #[test]

@@ -197,7 +197,7 @@ impl Importer {
         self.mount(s, source, target, readonly, item.span)
     }
 
-    fn mount(
+    pub(super) fn mount(
         &mut self,
         s: &mut Svc,
         source: Value,

@@ -184,20 +184,7 @@ impl Importer {
                 s.tmpfs_span.get_or_insert(k.span);
             }
             "secrets" => self.service_secrets(s, k, v)?,
-            "configs" => {
-                for item in v.items().unwrap_or_default() {
-                    let n = item
-                        .scalar()
-                        .or_else(|| item.get("source").and_then(Node::scalar))
-                        .unwrap_or("?");
-                    self.lose(
-                        item.span,
-                        format!("config `{n}` of service `{}` is not carried over", s.name),
-                        "configs are not in the language",
-                        advice("configs"),
-                    );
-                }
-            }
+            "configs" => self.service_configs(s, k, v)?,
             "depends_on" => self.depends_on(s, k, v, root)?,
             "links" => self.links(s, v, root)?,
             "healthcheck" => self.healthcheck(s, k, v)?,
@@ -395,6 +382,15 @@ impl Importer {
     }
 
     fn depend(&mut self, s: &mut Svc, raw: &str, span: Span, root: &Node) {
+        if self.providers.contains(raw) {
+            self.lose(
+                span,
+                format!("`{}` depends on the provider service `{raw}`, which is not carried over", s.name),
+                "dependency dropped",
+                "what the provider makes is outside the program; the service must wait for it itself",
+            );
+            return;
+        }
         let exists = root.get("services").and_then(|sv| sv.get(raw)).is_some();
         match self.name_of(DeclKind::Service, raw).filter(|_| exists) {
             Some(dep) => {

@@ -461,4 +461,111 @@ impl Importer {
         }
         Ok(())
     }
+
+    // ---- configs ---------------------------------------------------------
+
+    /// Top-level configs: one read from a file is carried, where a service
+    /// uses it, as a read-only bind mount of that file (what compose does
+    /// outside swarm); the others have no equivalent in the language.
+    pub(super) fn top_configs(&mut self, v: &Node) -> Result<(), Diagnostic> {
+        if v.is_null() {
+            return Ok(());
+        }
+        for (k, body) in expect_map(v, "`configs`")? {
+            let raw = self.key(k)?;
+            let what = format!("config `{raw}`");
+            let mut file = None;
+            for (bk, bv) in self.body_entries(body, &what)? {
+                let key = self.key(bk)?;
+                match key.as_str() {
+                    "file" => file = self.text(bv, &what)?,
+                    "name" => {}
+                    other => self.lose(
+                        bk.span,
+                        format!("`{other}` of {what} is not carried over"),
+                        "configs are not in the language",
+                        "write the content to a file and mount it: `mounts = [\"./file\" -> \"/path\" readonly]`",
+                    ),
+                }
+            }
+            if let Some(path) = &file {
+                self.lose(
+                    k.span,
+                    format!("{what} is carried as a read-only bind mount of `{path}` where a service uses it"),
+                    "approximated",
+                    "compose mounts a config file the same way; a swarm stack or a cluster gets the file from the node, not from a config object",
+                );
+            }
+            self.configs.insert(raw, file);
+        }
+        Ok(())
+    }
+
+    /// A service's `configs`: each from a file becomes a read-only mount at
+    /// its target (`/NAME` by default, as in compose).
+    pub(super) fn service_configs(
+        &mut self,
+        s: &mut Svc,
+        k: &Node,
+        v: &Node,
+    ) -> Result<(), Diagnostic> {
+        for item in v.items().unwrap_or_default() {
+            let (raw, target) = match &item.kind {
+                Kind::Map(_) => {
+                    for (ck, _) in item.entries().unwrap_or_default() {
+                        let key = self.key(ck)?;
+                        if !matches!(key.as_str(), "source" | "target") {
+                            self.lose(
+                                ck.span,
+                                format!("`{key}` of a config of `{}` is not carried over", s.name),
+                                "not imported",
+                                "the file is mounted with its own owner and mode",
+                            );
+                        }
+                    }
+                    let Some(src) = item
+                        .get("source")
+                        .map(|n| self.text(n, "a config's source"))
+                        .transpose()?
+                        .flatten()
+                    else {
+                        return Err(Diagnostic::new(
+                            Code::ImportInvalid,
+                            item.span,
+                            "a config of a service needs a `source`",
+                        )
+                        .label("no `source`"));
+                    };
+                    let target = item
+                        .get("target")
+                        .map(|n| self.text(n, "a config's target"))
+                        .transpose()?
+                        .flatten();
+                    (src, target)
+                }
+                _ => match self.text(item, "a config")? {
+                    Some(t) => (t, None),
+                    None => continue,
+                },
+            };
+            let file = self.configs.get(&raw).cloned().flatten();
+            let Some(file) = file else {
+                self.lose(
+                    item.span,
+                    format!("config `{raw}` of service `{}` is not carried over", s.name),
+                    if self.configs.contains_key(&raw) {
+                        "not read from a file"
+                    } else {
+                        "not declared in this file"
+                    },
+                    "write the content to a file and mount it: `mounts = [\"./file\" -> \"/path\" readonly]`",
+                );
+                continue;
+            };
+            let target = target.unwrap_or_else(|| format!("/{raw}"));
+            s.mounts_span.get_or_insert(k.span);
+            self.mount(s, string(file, item.span), &target, true, item.span)?;
+        }
+        Ok(())
+    }
 }

@@ -13,9 +13,12 @@ pub fn root() -> PathBuf {
 }
 
 /// `../shared` beside the repository, when it exists (CI and developers
-/// have it; a user's clone does not, and tests that need it skip).
+/// have it; a user's clone does not, and tests that need it skip), or the
+/// directory `INFRAC_SHARED` names (a git worktree elsewhere on the disk).
 pub fn shared() -> Option<PathBuf> {
-    let p = root().join("../shared");
+    let p = std::env::var_os("INFRAC_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("../shared"));
     p.is_dir().then_some(p)
 }
 
