@@ -165,10 +165,17 @@ pub fn write_atomically(dir: &Path, artifacts: &[Artifact]) -> Result<usize, Str
             )
         })?;
     let mut bytes = 0;
+    // Each directory is created once: 60,000 manifests share `k8s/`, and
+    // asking for it again costs a failed mkdir and a stat per file.
+    let mut made = std::collections::HashSet::new();
     for a in artifacts {
         let path = staging.path().join(&a.path);
         if let Some(p) = path.parent() {
-            fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+            if !made.contains(p) {
+                fs::create_dir_all(p)
+                    .map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+                made.insert(p.to_path_buf());
+            }
         }
         fs::write(&path, &a.contents)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
