@@ -53,7 +53,9 @@ fn to_serde(y: &Yaml) -> serde_yaml::Value {
         Yaml::Real(r) => Value::Number(r.parse::<f64>().expect("a real").into()),
         Yaml::Boolean(b) => Value::Bool(*b),
         Yaml::Array(items) => Value::Sequence(items.iter().map(to_serde).collect()),
-        Yaml::Hash(h) => Value::Mapping(h.iter().map(|(k, v)| (to_serde(k), to_serde(v))).collect()),
+        Yaml::Hash(h) => {
+            Value::Mapping(h.iter().map(|(k, v)| (to_serde(k), to_serde(v))).collect())
+        }
         Yaml::Null => Value::Null,
         other => panic!("infrac writes no {other:?}"),
     }

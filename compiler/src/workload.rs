@@ -213,7 +213,11 @@ mod tests {
             let mut sources = Sources::new();
             let id = sources.add("w.inf", program(n));
             let checked = crate::check::check(&mut sources, id);
-            assert!(checked.diagnostics.is_empty(), "{n}: {:?}", checked.diagnostics);
+            assert!(
+                checked.diagnostics.is_empty(),
+                "{n}: {:?}",
+                checked.diagnostics
+            );
             let model = checked.model.expect("a model");
             assert_eq!(model.services.len(), n);
         }
@@ -227,7 +231,11 @@ mod tests {
             let imported = crate::import::import(&sources, id);
             assert!(!imported.has_errors(), "{n}: {:?}", imported.diagnostics);
             let text = imported.text().expect("a program");
-            assert_eq!(text.matches("\nservice ").count() + usize::from(text.starts_with("service ")), n, "{text}");
+            assert_eq!(
+                text.matches("\nservice ").count() + usize::from(text.starts_with("service ")),
+                n,
+                "{text}"
+            );
         }
     }
 }

@@ -96,12 +96,20 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
     // files themselves at 10,000 services.
     let render = |o: Object| header.render(o);
     let mut objects = vec![render(namespace(&plan))];
-    objects.extend(network::policies(&plan, &mut diagnostics).into_iter().map(render));
+    objects.extend(
+        network::policies(&plan, &mut diagnostics)
+            .into_iter()
+            .map(render),
+    );
     // Policies before pods, so no pod ever starts unfenced; then accounts,
     // Services, workloads, budgets and, last, the Ingresses to them.
     let ids = || (0..model.services.len()).map(|i| ServiceId(i as u32));
     objects.extend(ids().map(|id| render(workload::service_account(&plan, id))));
-    objects.extend(network::services(&plan, &mut diagnostics).into_iter().map(render));
+    objects.extend(
+        network::services(&plan, &mut diagnostics)
+            .into_iter()
+            .map(render),
+    );
     for id in ids() {
         objects.push(render(workload::workload(&plan, id, &mut diagnostics)));
     }

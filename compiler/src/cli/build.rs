@@ -190,8 +190,7 @@ pub fn write_atomically(dir: &Path, artifacts: &[Artifact]) -> Result<usize, Str
         if let Some(p) = path.parent() {
             // A handful of directories: a list beats hashing a path.
             if !made.iter().any(|m| m.as_os_str() == p.as_os_str()) {
-                fs::create_dir_all(p)
-                    .map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+                fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
                 made.push(p.to_path_buf());
             }
         }
