@@ -72,16 +72,33 @@ pub fn run(args: Args, color: Color) -> Outcome {
             project: project_of(&args.file),
             source: args.file.display().to_string(),
         };
-        for target in args.target.targets() {
-            let (files, mut found) = backend::emit(model, target, &options);
+        // Serially, on purpose: a thread per target cut user time by a
+        // fifth but held every target's tree at once (peak memory 200 MB
+        // to 380 MB at 10,000 services) and its arenas' page faults added
+        // more system time than it saved (the performance page).
+        let results = args
+            .target
+            .targets()
+            .into_iter()
+            .map(|t| backend::emit(model, t, &options));
+        for (files, mut found) in results {
             artifacts.extend(files);
             diagnostics.append(&mut found);
         }
     }
     // Targets may share a file (compose and swarm both write the
     // compose-lint exclusions); it is the same file, written once.
-    let mut seen = std::collections::HashSet::new();
-    artifacts.retain(|a| seen.insert(a.path.clone()));
+    // Hashing the bytes of each path, not its components (`Path`'s hash
+    // splits it), and without a copy of each.
+    let keep: Vec<bool> = {
+        let mut seen = std::collections::HashSet::new();
+        artifacts
+            .iter()
+            .map(|a| seen.insert(a.path.as_os_str().as_encoded_bytes()))
+            .collect()
+    };
+    let mut keep = keep.into_iter();
+    artifacts.retain(|_| keep.next().unwrap_or(true));
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
     let tally = Tally::of(&diagnostics);
     super::eprint_report(&diagnostics, &sources, &checked.redactions, color);
@@ -165,10 +182,17 @@ pub fn write_atomically(dir: &Path, artifacts: &[Artifact]) -> Result<usize, Str
             )
         })?;
     let mut bytes = 0;
+    // Each directory is created once: 60,000 manifests share `k8s/`, and
+    // asking for it again costs a failed mkdir and a stat per file.
+    let mut made: Vec<PathBuf> = Vec::new();
     for a in artifacts {
         let path = staging.path().join(&a.path);
         if let Some(p) = path.parent() {
-            fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+            // A handful of directories: a list beats hashing a path.
+            if !made.iter().any(|m| m.as_os_str() == p.as_os_str()) {
+                fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+                made.push(p.to_path_buf());
+            }
         }
         // Named as it would be in DIR: the staging directory is gone by
         // the time the user reads this.

@@ -13,6 +13,10 @@ mod graph;
 mod import;
 mod migrate;
 
+/// The build's atomic writer, public for the write benchmark.
+#[doc(hidden)]
+pub use build::write_atomically;
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -48,11 +52,14 @@ pub enum Command {
     Import(import::Args),
     /// Import a compose or stack file, check it, and build it for a target.
     Migrate(migrate::Args),
-    /// Print a generated N-service program (for benchmarks).
+    /// Print a generated N-service program, or its compose file (for benchmarks).
     #[command(hide = true)]
     Workload {
         /// How many services.
         services: usize,
+        /// Print the compose file of the same architecture instead.
+        #[arg(long)]
+        compose: bool,
     },
 }
 
@@ -116,8 +123,12 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args, cli.color),
         Command::Import(args) => import::run(args, cli.color),
         Command::Migrate(args) => migrate::run(args, cli.color),
-        Command::Workload { services } => {
-            print!("{}", crate::workload::program(services));
+        Command::Workload { services, compose } => {
+            let text = match compose {
+                true => crate::workload::compose(services),
+                false => crate::workload::program(services),
+            };
+            print!("{text}");
             Outcome::Clean
         }
     };
