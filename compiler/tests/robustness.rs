@@ -153,10 +153,11 @@ fn fuzz_unclosed_nested_comments_fail_at_once() {
 
 #[test]
 fn fuzz_many_findings_render_with_their_own_lines() {
-    // `check` target, grown by hand: the human report read every snippet
-    // by scanning the file from its first byte, quadratic in the number of
-    // findings (5,000 unknown names: 8 s). Each snippet is now read from
-    // its own line, and must still say which line that is.
+    // Found by hand beside the fuzzers (a large pathological program):
+    // the human report read every snippet by scanning the file from its
+    // first byte, quadratic in the number of findings (5,000 unknown
+    // names: 8 s). Each snippet is now read from its own line, and must
+    // still say which line that is.
     let services = 2_000;
     let text: String = (0..services)
         .map(|i| format!("service s{i} {{\n  image = \"a:1\"\n  networks = [net{i}x]\n}}\n"))

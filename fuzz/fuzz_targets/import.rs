@@ -27,10 +27,7 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     common::assert_spans(&imported.diagnostics, &sources);
     common::render_all(&imported.diagnostics, &sources, &imported.redactions);
     let (Some(program), Some(text)) = (&imported.program, imported.text()) else {
-        assert!(
-            imported.has_errors(),
-            "no program and no E6001 saying why"
-        );
+        assert!(imported.has_errors(), "no program and no E6001 saying why");
         return Corpus::Keep;
     };
     let inf = sources.add("fuzz.inf", text.as_str());

@@ -13,7 +13,10 @@ use infrac::span::Span;
 pub fn assert_spans(diagnostics: &[Diagnostic], sources: &Sources) {
     for d in diagnostics {
         let labels = std::iter::once(&d.primary).chain(&d.secondary);
-        for span in labels.map(|l| l.span).chain(d.waived.as_ref().map(|w| w.span)) {
+        for span in labels
+            .map(|l| l.span)
+            .chain(d.waived.as_ref().map(|w| w.span))
+        {
             assert_span(span, sources, d);
         }
     }
@@ -42,7 +45,12 @@ fn assert_span(span: Span, sources: &Sources, d: &Diagnostic) {
 /// and without colour, at a narrow and a normal width, JSON and SARIF.
 pub fn render_all(diagnostics: &[Diagnostic], sources: &Sources, redactions: &[Span]) {
     for (color, width) in [(false, 80), (true, 20)] {
-        let _ = render::human(diagnostics, sources, redactions, HumanStyle { color, width });
+        let _ = render::human(
+            diagnostics,
+            sources,
+            redactions,
+            HumanStyle { color, width },
+        );
     }
     let _ = render::json(diagnostics, sources);
     let _ = render::sarif(diagnostics, sources, Some("https://example.invalid/book"));
