@@ -56,6 +56,13 @@ impl MaskedSources {
     }
 }
 
+/// Lines longer than this (in bytes) are not drawn. miette pads to a
+/// label's column with a format width, which panics past 65,535 columns
+/// (a finding at the end of a 10 MB line crashed the report), and a long
+/// line copied into every snippet near it buries the report. A finding
+/// near such a line gives its location in words instead.
+const MAX_DRAWN_LINE: usize = 4096;
+
 /// A source text with its line starts, for miette.
 ///
 /// miette's own `SourceCode` for a string finds a span by scanning the text
@@ -91,6 +98,21 @@ impl IndexedSource {
             text,
             line_starts,
         }
+    }
+
+    /// Whether a line around `span` (its own and the context lines miette
+    /// draws) is longer than [`MAX_DRAWN_LINE`].
+    fn long_line_near(&self, span: Span, context: usize) -> bool {
+        let first = self.line_of(span.start as usize).saturating_sub(context);
+        let last = self.line_of(span.end as usize) + context;
+        (first..=last.min(self.line_starts.len() - 1)).any(|i| {
+            let end = self
+                .line_starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or(self.text.len());
+            end - self.line_starts[i] > MAX_DRAWN_LINE
+        })
     }
 
     /// The 0-based line holding byte `offset`.
@@ -138,7 +160,7 @@ impl SourceCode for IndexedSource {
 /// One diagnostic in miette's terms, borrowing the (masked) source it points into.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: &'a dyn SourceCode,
+    source: Option<&'a dyn SourceCode>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     code: String,
@@ -181,7 +203,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(self.source)
+        self.source
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -231,6 +253,24 @@ fn report<'a>(d: &'a Diagnostic, sources: &Sources, masked: &'a MaskedSources) -
             w.reason
         ));
     }
+    let source = masked.get(file);
+    let drawn = !std::iter::once(d.primary.span)
+        .chain(
+            d.secondary
+                .iter()
+                .map(|l| l.span)
+                .filter(|s| s.file == file),
+        )
+        .any(|s| source.long_line_near(s, CONTEXT_LINES));
+    if !drawn {
+        notes.insert(
+            0,
+            format!(
+                "note: at {} (a line there is too long to show)",
+                location(sources, d.primary.span)
+            ),
+        );
+    }
     let help = match (&d.help, notes.is_empty()) {
         (Some(h), true) => Some(h.clone()),
         (Some(h), false) => Some(format!("{h}\n{}", notes.join("\n"))),
@@ -239,12 +279,15 @@ fn report<'a>(d: &'a Diagnostic, sources: &Sources, masked: &'a MaskedSources) -
     };
     Report {
         diagnostic: d,
-        source: masked.get(file),
+        source: drawn.then_some(source as &dyn SourceCode),
         labels,
         help,
         code: format!("{}({})", d.code.code(), d.code.name()),
     }
 }
+
+/// Lines drawn before and after a label (miette's default).
+const CONTEXT_LINES: usize = 1;
 
 /// The graphical report: every diagnostic, then nothing else (the CLI adds
 /// the summary line).
@@ -262,7 +305,8 @@ pub fn human(
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
-        .with_links(false);
+        .with_links(false)
+        .with_context_lines(CONTEXT_LINES);
     let mut out = String::new();
     for d in diagnostics {
         let r = report(d, sources, &masked);
@@ -504,7 +548,7 @@ mod tests {
         for d in &diagnostics {
             let render = |source: &dyn SourceCode| {
                 let mut r = report(d, &sources, &masked);
-                r.source = source;
+                r.source = Some(source);
                 let mut out = String::new();
                 handler.render_report(&mut out, &r).expect("renders");
                 out
