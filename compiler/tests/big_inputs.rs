@@ -31,6 +31,8 @@ struct Run {
 
 /// Runs the binary in `cwd`, keeping at most 64 KB of stderr, and
 /// measures its peak resident memory.
+// The child is reaped by `wait4` (for its rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn measured(cwd: &Path, args: &[&str]) -> Run {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_infrac"))
