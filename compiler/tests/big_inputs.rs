@@ -201,6 +201,24 @@ fn very_long_lines_and_names_are_diagnostics() {
     );
 }
 
+#[test]
+fn a_file_over_4_gib_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    // Sparse: no disk is used, and the binary must not read it.
+    let f = std::fs::File::create(dir.path().join("huge.inf")).unwrap();
+    f.set_len((4 << 30) + 1).unwrap();
+    for args in [
+        &["check", "huge.inf"][..],
+        &["build", "huge.inf", "-t", "compose", "--stdout"],
+        &["import", "huge.inf"],
+    ] {
+        let run = measured(dir.path(), args);
+        assert_eq!(run.code, Some(2), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("too large"), "{}", run.stderr);
+        assert!(run.peak_rss < 64 << 20, "{args:?} read the file");
+    }
+}
+
 /// Peak memory allowed: [`CHECK_FACTOR`] per byte read, [`BUILD_FACTOR`]
 /// per byte written, plus 64 MB for the binary and its allocator.
 fn assert_bounded(what: &str, run: &Run, input: u64, output: u64) {
