@@ -288,9 +288,10 @@ fn big_program(services: usize) -> (tempfile::TempDir, String) {
 
 /// The bounds, from the figures measured in release (see the book's
 /// hardening page): the checker holds the AST and the model, about 30
-/// bytes per byte of source; a backend holds its typed trees and their
-/// text. Exceeding them means memory grew per service.
-const CHECK_FACTOR: u64 = 40;
+/// bytes per byte of source (38 with a syntax error at the end of a big
+/// file, which is parsed again whole); a backend holds its typed trees
+/// and their text. Exceeding them means memory grew per service.
+const CHECK_FACTOR: u64 = 45;
 const BUILD_FACTOR: u64 = 12;
 
 #[test]
