@@ -360,6 +360,9 @@ pub struct EnvVar {
     pub value: EnvValue,
     pub key_span: Span,
     pub value_span: Span,
+    /// Where the literal itself is written: `value_span`, or the value of
+    /// the `let` it names (`API_KEY = key`), which must be masked too.
+    pub literal_span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -164,7 +164,14 @@ fn import_and_migrate_give_the_same_bytes_twice() {
             let out = scratch.path().join(format!("imported-{n}.inf"));
             let run = run_in(
                 &root(),
-                &["import", src, "-o", out.to_str().unwrap(), "--report", "json"],
+                &[
+                    "import",
+                    src,
+                    "-o",
+                    out.to_str().unwrap(),
+                    "--report",
+                    "json",
+                ],
                 &[],
             );
             assert_eq!(run.status.code(), Some(0), "{file}");
@@ -184,8 +191,8 @@ fn import_and_migrate_give_the_same_bytes_twice() {
                     &["migrate", src, "--to", target, "-o", out.to_str().unwrap()],
                     &[],
                 );
-                let stderr = String::from_utf8_lossy(&run.stderr)
-                    .replace(out.to_str().unwrap(), "OUT");
+                let stderr =
+                    String::from_utf8_lossy(&run.stderr).replace(out.to_str().unwrap(), "OUT");
                 runs.push((run.status.code(), stderr, tree(&out)));
             }
             let what = format!("migrate {file} --to {target}");
@@ -220,8 +227,16 @@ fn fmt_gives_the_same_bytes_twice_and_from_anywhere() {
         let b = sub.join(format!("{name}-b.inf"));
         std::fs::write(&a, &text).unwrap();
         std::fs::write(&b, &text).unwrap();
-        let check = run_in(scratch.path(), &["fmt", "--check", a.to_str().unwrap()], &[]);
-        assert_eq!(check.status.code(), Some(1), "{name}: spoiling changed nothing");
+        let check = run_in(
+            scratch.path(),
+            &["fmt", "--check", a.to_str().unwrap()],
+            &[],
+        );
+        assert_eq!(
+            check.status.code(),
+            Some(1),
+            "{name}: spoiling changed nothing"
+        );
         let first = run_in(&root(), &["fmt", a.to_str().unwrap()], &[]);
         let b_rel = format!("{name}-b.inf");
         let second = run_in(&sub, &["fmt", &b_rel], &[]);
@@ -232,7 +247,11 @@ fn fmt_gives_the_same_bytes_twice_and_from_anywhere() {
         // Formatting the formatted text changes nothing.
         let again = run_in(&root(), &["fmt", a.to_str().unwrap()], &[]);
         assert_eq!(again.status.code(), Some(0));
-        assert_eq!(std::fs::read(&a).unwrap(), fa, "{name}: fmt is not idempotent");
+        assert_eq!(
+            std::fs::read(&a).unwrap(),
+            fa,
+            "{name}: fmt is not idempotent"
+        );
     }
 }
 
@@ -255,8 +274,14 @@ fn reports_and_graphs_are_the_same_bytes_twice() {
         let first = run_in(&root(), &args, &[]);
         let second = run_in(&std::env::temp_dir(), &args, &[]);
         assert_eq!(first.status.code(), Some(1), "{format}");
-        assert_eq!(first.stdout, second.stdout, "check --format {format}: stdout");
-        assert_eq!(first.stderr, second.stderr, "check --format {format}: stderr");
+        assert_eq!(
+            first.stdout, second.stdout,
+            "check --format {format}: stdout"
+        );
+        assert_eq!(
+            first.stderr, second.stderr,
+            "check --format {format}: stderr"
+        );
     }
     for (name, path) in examples() {
         for format in ["dot", "mermaid", "json"] {

@@ -497,6 +497,7 @@ impl<'a> Ctx<'a> {
                 value,
                 key_span: e.key.span,
                 value_span: e.value.span,
+                literal_span: self.deref(&e.value).span,
             });
         }
         vars

@@ -164,6 +164,18 @@ pub(crate) fn eprint_report(
 
 /// Reads a source file, or says why not (exit 2).
 pub(crate) fn read_source(path: &std::path::Path) -> Result<String, Outcome> {
+    // Spans are 32-bit byte offsets: a bigger file is refused before it is
+    // read, rather than read whole and then mislocated.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.is_file() && meta.len() > u64::from(u32::MAX) {
+            eprintln!(
+                "error: {} is too large ({} bytes); infrac reads files of up to 4 GiB",
+                path.display(),
+                meta.len()
+            );
+            return Err(Outcome::UsageOrIo);
+        }
+    }
     match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Ok(text),

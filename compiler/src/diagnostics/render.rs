@@ -5,7 +5,10 @@
 
 use std::fmt;
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents,
+    SourceCode, SourceSpan, SpanContents,
+};
 use serde::Serialize;
 
 use super::{Code, Diagnostic, Severity};
@@ -22,7 +25,7 @@ pub struct HumanStyle {
 /// Source texts with every redacted span overwritten by `*`, byte for byte,
 /// so offsets stay valid and no secret reaches a rendered snippet.
 pub struct MaskedSources {
-    files: Vec<NamedSource<Indexed>>,
+    files: Vec<IndexedSource>,
 }
 
 impl MaskedSources {
@@ -42,95 +45,114 @@ impl MaskedSources {
                         *b = b'*';
                     }
                 }
-                let text =
-                    String::from_utf8(bytes).expect("only ASCII was written over whole characters");
-                NamedSource::new(file.name.clone(), Indexed::new(text)).with_language("inf")
+                IndexedSource::new(file.name.clone(), bytes)
             })
             .collect();
         MaskedSources { files }
     }
 
-    fn get(&self, id: FileId) -> &NamedSource<Indexed> {
+    fn get(&self, id: FileId) -> &IndexedSource {
         &self.files[id.0 as usize]
     }
 }
 
-/// A source text with the offsets where miette's lines start, so that
-/// drawing a snippet costs the size of the snippet, not of the file.
+/// Lines longer than this (in bytes) are not drawn. miette pads to a
+/// label's column with a format width, which panics past 65,535 columns
+/// (a finding at the end of a 10 MB line crashed the report), and a long
+/// line copied into every snippet near it buries the report. A finding
+/// near such a line gives its location in words instead.
+const MAX_DRAWN_LINE: usize = 4096;
+
+/// A source text with its line starts, for miette.
 ///
-/// miette's own `SourceCode for str` scans from the first byte to the
-/// label on every call: a report of N findings in a file of N lines took
-/// quadratic time (5,000 unknown names in one file: 8 s, found with
-/// pathological inputs tried beside the fuzzers). This starts miette's
-/// scan at the first line of the snippet instead and shifts what it
-/// returns back to file offsets, so the output is byte for byte what
-/// miette draws from the whole text.
-pub struct Indexed {
-    text: String,
-    /// Start of every line as miette counts them: after `\n`, after
-    /// `\r\n`, and after a lone `\r`.
+/// miette's own `SourceCode` for a string finds a span by scanning the text
+/// from its first byte, for every label of every diagnostic: 500 findings
+/// in a 27 MB program took a minute to print. This one finds the lines
+/// around a span by binary search and lets miette scan only those, with
+/// the same result (line numbers and offsets stay those of the whole text).
+struct IndexedSource {
+    name: String,
+    text: Vec<u8>,
+    /// Where each line starts, with miette's line breaks (`\n`, `\r\n`
+    /// and a lone `\r`), so line numbers agree with its own count.
     line_starts: Vec<usize>,
 }
 
-impl Indexed {
-    fn new(text: String) -> Self {
-        let bytes = text.as_bytes();
+impl IndexedSource {
+    fn new(name: String, text: Vec<u8>) -> Self {
         let mut line_starts = vec![0];
         let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\r' if bytes.get(i + 1) == Some(&b'\n') => {
-                    i += 2;
-                    line_starts.push(i);
-                }
-                b'\r' | b'\n' => {
+        while i < text.len() {
+            match text[i] {
+                b'\r' if text.get(i + 1) == Some(&b'\n') => {
                     i += 1;
-                    line_starts.push(i);
+                    line_starts.push(i + 1);
                 }
-                _ => i += 1,
+                b'\r' | b'\n' => line_starts.push(i + 1),
+                _ => {}
             }
+            i += 1;
         }
-        Indexed { text, line_starts }
+        IndexedSource {
+            name,
+            text,
+            line_starts,
+        }
+    }
+
+    /// Whether a line around `span` (its own and the context lines miette
+    /// draws) is longer than [`MAX_DRAWN_LINE`].
+    fn long_line_near(&self, span: Span, context: usize) -> bool {
+        let first = self.line_of(span.start as usize).saturating_sub(context);
+        let last = self.line_of(span.end as usize) + context;
+        (first..=last.min(self.line_starts.len() - 1)).any(|i| {
+            let end = self
+                .line_starts
+                .get(i + 1)
+                .copied()
+                .unwrap_or(self.text.len());
+            end - self.line_starts[i] > MAX_DRAWN_LINE
+        })
+    }
+
+    /// The 0-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        }
     }
 }
 
-impl miette::SourceCode for Indexed {
+impl SourceCode for IndexedSource {
     fn read_span<'a>(
         &'a self,
         span: &SourceSpan,
         context_lines_before: usize,
         context_lines_after: usize,
-    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        // The line of the span's start, and the line the snippet starts
-        // on: miette would keep `context_lines_before` lines above it.
-        // miette takes an empty span to end a byte before its start (on the
-        // line above, when it starts a line): its scan must see that byte.
-        let anchor = (span.offset() + span.len())
-            .saturating_sub(1)
-            .min(span.offset());
-        let line = self
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        // A window of whole lines: the context before, the span, and more
+        // than the context after (miette stops there on its own).
+        let first = self
+            .line_of(span.offset())
+            .saturating_sub(context_lines_before);
+        let last = self.line_of(span.offset() + span.len()) + context_lines_after + 2;
+        let start = self.line_starts[first];
+        let end = self
             .line_starts
-            .partition_point(|&start| start <= anchor)
-            .saturating_sub(1);
-        let first = line.saturating_sub(context_lines_before);
-        let base = self.line_starts[first];
-        // From a line start, miette's scan sees the same lines around the
-        // span as from the top of the file; it stops by itself after the
-        // context lines below, so the rest of the text costs nothing.
-        let shifted = SourceSpan::new((span.offset() - base).into(), span.len());
-        let inner = <str as miette::SourceCode>::read_span(
-            &self.text[base..],
-            &shifted,
-            context_lines_before,
-            context_lines_after,
-        )?;
-        Ok(Box::new(miette::MietteSpanContents::new(
-            inner.data(),
-            SourceSpan::new((inner.span().offset() + base).into(), inner.span().len()),
-            inner.line() + first,
-            // The column is counted from a line start, and `base` is one.
-            inner.column(),
-            inner.line_count() + first,
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        let window = &self.text[start..end];
+        let local = SourceSpan::new(span.offset().saturating_sub(start).into(), span.len());
+        let found = window.read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            found.data(),
+            SourceSpan::new((found.span().offset() + start).into(), found.span().len()),
+            found.line() + first,
+            found.column(),
+            found.line_count() + first,
         )))
     }
 }
@@ -138,7 +160,7 @@ impl miette::SourceCode for Indexed {
 /// One diagnostic in miette's terms, borrowing the (masked) source it points into.
 struct Report<'a> {
     diagnostic: &'a Diagnostic,
-    source: &'a NamedSource<Indexed>,
+    source: Option<&'a dyn SourceCode>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
     code: String,
@@ -181,7 +203,7 @@ impl miette::Diagnostic for Report<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(self.source)
+        self.source
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
@@ -231,6 +253,24 @@ fn report<'a>(d: &'a Diagnostic, sources: &Sources, masked: &'a MaskedSources) -
             w.reason
         ));
     }
+    let source = masked.get(file);
+    let drawn = !std::iter::once(d.primary.span)
+        .chain(
+            d.secondary
+                .iter()
+                .map(|l| l.span)
+                .filter(|s| s.file == file),
+        )
+        .any(|s| source.long_line_near(s, CONTEXT_LINES));
+    if !drawn {
+        notes.insert(
+            0,
+            format!(
+                "note: at {} (a line there is too long to show)",
+                location(sources, d.primary.span)
+            ),
+        );
+    }
     let help = match (&d.help, notes.is_empty()) {
         (Some(h), true) => Some(h.clone()),
         (Some(h), false) => Some(format!("{h}\n{}", notes.join("\n"))),
@@ -239,12 +279,15 @@ fn report<'a>(d: &'a Diagnostic, sources: &Sources, masked: &'a MaskedSources) -
     };
     Report {
         diagnostic: d,
-        source: masked.get(file),
+        source: drawn.then_some(source as &dyn SourceCode),
         labels,
         help,
         code: format!("{}({})", d.code.code(), d.code.name()),
     }
 }
+
+/// Lines drawn before and after a label (miette's default).
+const CONTEXT_LINES: usize = 1;
 
 /// The graphical report: every diagnostic, then nothing else (the CLI adds
 /// the summary line).
@@ -262,7 +305,8 @@ pub fn human(
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
-        .with_links(false);
+        .with_links(false)
+        .with_context_lines(CONTEXT_LINES);
     let mut out = String::new();
     for d in diagnostics {
         let r = report(d, sources, &masked);
@@ -464,46 +508,52 @@ fn sarif_level(severity: Severity) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use miette::SourceCode;
+    use crate::diagnostics::Code;
 
-    /// What a snippet read returns, comparable.
-    fn read(
-        source: &dyn SourceCode,
-        span: SourceSpan,
-        before: usize,
-        after: usize,
-    ) -> Option<(Vec<u8>, SourceSpan, usize, usize, usize)> {
-        let c = source.read_span(&span, before, after).ok()?;
-        Some((
-            c.data().to_vec(),
-            *c.span(),
-            c.line(),
-            c.column(),
-            c.line_count(),
-        ))
-    }
-
+    /// The indexed source renders exactly as miette's own scan of the
+    /// whole text: labels near the start and the end, labels whose
+    /// contexts merge, and every kind of line break.
     #[test]
-    fn indexed_reads_exactly_what_miette_reads_from_the_whole_text() {
-        // Every kind of line end miette knows, empty lines, and a file
-        // that ends without one.
-        let text = "a\nbb\r\nccc\rdd\n\n\r\r\nlast line ∀ é\nx = 1";
-        let indexed = Indexed::new(text.to_string());
-        // Every span inside the text (the fuzz targets check that every
-        // finding's span is).
-        for start in 0..=text.len() {
-            for len in 0..=(text.len() - start) {
-                for before in 0..3 {
-                    for after in 0..3 {
-                        let span = SourceSpan::new(start.into(), len);
-                        assert_eq!(
-                            read(&indexed, span, before, after),
-                            read(&text.to_string(), span, before, after),
-                            "span {start}+{len}, context {before}/{after}"
-                        );
-                    }
-                }
-            }
+    fn indexed_source_renders_as_the_whole_text_does() {
+        let mut text = String::new();
+        for i in 0..60 {
+            let brk = ["\n", "\r\n", "\r"][i % 3];
+            text.push_str(&format!("line {i} service s{i} {{ port 80 public }}{brk}"));
+        }
+        let mut sources = Sources::new();
+        let id = sources.add("t.inf", text.clone());
+        let at = |needle: &str| {
+            let start = text.find(needle).expect("in the text");
+            Span::new(id, start, start + needle.len())
+        };
+        let diagnostics = [
+            Diagnostic::new(Code::DataExposed, at("s0 "), "first").label("here"),
+            Diagnostic::new(Code::DataExposed, at("s30 "), "middle")
+                .label("here")
+                .secondary(at("s31 "), "merged context")
+                .secondary(at("s50 "), "far context"),
+            Diagnostic::new(Code::DataExposed, at("s59 "), "last").label("here"),
+            Diagnostic::new(
+                Code::DataExposed,
+                Span::new(id, text.len(), text.len()),
+                "at the end",
+            ),
+        ];
+        let whole = miette::NamedSource::new("t.inf", text.clone());
+        let indexed = IndexedSource::new("t.inf".into(), text.clone().into_bytes());
+        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+            .with_width(80)
+            .with_links(false);
+        let masked = MaskedSources::new(&sources, &[]);
+        for d in &diagnostics {
+            let render = |source: &dyn SourceCode| {
+                let mut r = report(d, &sources, &masked);
+                r.source = Some(source);
+                let mut out = String::new();
+                handler.render_report(&mut out, &r).expect("renders");
+                out
+            };
+            assert_eq!(render(&indexed), render(&whole), "{}", d.message);
         }
     }
 }

@@ -12,12 +12,16 @@ use crate::span::{FileId, Span, Spanned};
 
 struct Lowerer {
     file: FileId,
+    /// Where the parsed text starts in the file: pairs of an item parsed
+    /// on its own (see `syntax::parse`) count from the item's chunk.
+    offset: usize,
     diagnostics: Vec<Diagnostic>,
 }
 
 pub(super) fn file(file: FileId, root: Pair<'_, Rule>) -> (File, Vec<Diagnostic>) {
     let mut l = Lowerer {
         file,
+        offset: 0,
         diagnostics: Vec::new(),
     };
     let span = l.span(&root);
@@ -29,12 +33,23 @@ pub(super) fn file(file: FileId, root: Pair<'_, Rule>) -> (File, Vec<Diagnostic>
     (File { items, span }, l.diagnostics)
 }
 
+/// One item of a chunk parsed from byte `offset` of the file.
+pub(super) fn item(file: FileId, offset: usize, pair: Pair<'_, Rule>) -> (Item, Vec<Diagnostic>) {
+    let mut l = Lowerer {
+        file,
+        offset,
+        diagnostics: Vec::new(),
+    };
+    let item = l.item(pair);
+    (item, l.diagnostics)
+}
+
 const GRAMMAR: &str = "the grammar guarantees this pair";
 
 impl Lowerer {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, self.offset + s.start(), self.offset + s.end())
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
@@ -199,7 +214,7 @@ impl Lowerer {
     fn string(&mut self, pair: Pair<'_, Rule>) -> Spanned<String> {
         let span = self.span(&pair);
         let inner = pair.into_inner().next().expect(GRAMMAR);
-        let raw_start = inner.as_span().start();
+        let raw_start = self.offset + inner.as_span().start();
         let text = self.unescape(inner.as_str(), raw_start);
         Spanned::new(text, span)
     }

@@ -32,6 +32,14 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
     if let Some(too_deep) = nesting(file, text) {
         return (empty(file, text), vec![too_deep]);
     }
+    if text.len() >= BY_ITEM_FROM {
+        if let Some(parsed) = parse_by_item(file, text) {
+            return parsed;
+        }
+    }
+    // A syntax error (or, defensively, anything the chunks did not take):
+    // the whole file again, so the error is pest's for the `file` rule,
+    // exactly as it always was.
     match InfParser::parse(Rule::file, text) {
         Ok(mut pairs) => {
             let root = pairs
@@ -44,6 +52,41 @@ pub fn parse(file: FileId, text: &str) -> (ast::File, Vec<Diagnostic>) {
             vec![errors::syntax_error(file, text, error)],
         ),
     }
+}
+
+/// From this size on, a file is parsed item by item. Below it memory is no
+/// concern, and a syntax error costs one parse, not two.
+const BY_ITEM_FROM: usize = 256 * 1024;
+
+/// Parses a file item by item with the `chunk` rule; `None` at the first
+/// chunk that does not parse.
+///
+/// Why: pest keeps two tokens of about 20 bytes for every rule it
+/// matches until the parse ends, about 26 bytes per byte of a typical
+/// program, so a whole 30 MB file cost most of a gigabyte before the AST
+/// existed. One item at a time, only one item's tokens are alive.
+fn parse_by_item(file: FileId, text: &str) -> Option<(ast::File, Vec<Diagnostic>)> {
+    let mut items = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut pos = 0;
+    loop {
+        let rest = &text[pos..];
+        let chunk = InfParser::parse(Rule::chunk, rest).ok()?.next()?;
+        let consumed = chunk.as_span().end();
+        let Some(item) = chunk.into_inner().find(|p| p.as_rule() != Rule::EOI) else {
+            // Only line breaks, spaces and comments were left.
+            break;
+        };
+        let (item, mut found) = lower::item(file, pos, item);
+        items.push(item);
+        diagnostics.append(&mut found);
+        pos += consumed;
+    }
+    let file = ast::File {
+        items,
+        span: Span::new(file, 0, text.len()),
+    };
+    Some((file, diagnostics))
 }
 
 fn empty(file: FileId, text: &str) -> ast::File {
@@ -170,6 +213,60 @@ mod tests {
         );
         // A string ends at the end of its line, as in the grammar.
         assert!(too_deep(&format!("let x = \"open\n{deep}")).is_some());
+    }
+
+    /// The whole file with the `file` rule, as `parse` did before chunks.
+    fn parse_whole(text: &str) -> Option<(ast::File, Vec<Diagnostic>)> {
+        let mut pairs = InfParser::parse(Rule::file, text).ok()?;
+        Some(lower::file(FileId(0), pairs.next()?))
+    }
+
+    fn assert_chunks_agree(text: &str) {
+        let by_item = parse_by_item(FileId(0), text);
+        let whole = parse_whole(text);
+        assert_eq!(by_item.is_some(), whole.is_some(), "{text:?}");
+        if let (Some((a, da)), Some((b, db))) = (by_item, whole) {
+            assert_eq!(a, b, "{text:?}");
+            assert_eq!(format!("{da:?}"), format!("{db:?}"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn item_by_item_parses_as_the_whole_file_does() {
+        for text in [
+            "",
+            "\n\n",
+            "// only a comment",
+            "service a { image = \"x\" }",
+            "service a { image = \"x\" } // trailing\n\n  \n",
+            "  /* lead */ \n\nlet x = 1\r\nlet y = \"\\q\"\n",
+            "let x = 1 let y = 2",
+            "let x = 1\nlet y = \"unterminated\n",
+            "service a {\n  port 80 public\n}\nservice b {}\n}",
+            "let x = 1\n\n\nnetwork n {} // c\n/* c */ volume v {}",
+        ] {
+            assert_chunks_agree(text);
+        }
+        assert_chunks_agree(&crate::workload::program(40));
+        let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+        for e in std::fs::read_dir(examples).unwrap().flatten() {
+            if let Ok(text) = std::fs::read_to_string(e.path().join("main.inf")) {
+                assert_chunks_agree(&text);
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn item_by_item_agrees_on_arbitrary_token_soup(tokens in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "service", "network", "let", "use", "std/redis", "x", "=", "1", "\"s\"", "{", "}",
+                "[", "]", ",", "\n", "\r\n", " ", "// c\n", "/* c */", "port", "80", "public",
+                "\"\\q\"", "->", "(", ")",
+            ]), 0..40)) {
+            assert_chunks_agree(&tokens.concat());
+        }
     }
 
     #[test]

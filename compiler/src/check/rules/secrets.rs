@@ -142,6 +142,9 @@ pub(super) fn literals(ctx: &mut Ctx<'_>, model: &Model) {
                     };
                     if let Some(why) = why {
                         ctx.redactions.push(var.value_span);
+                        // A `let` holding the value is shown in any snippet
+                        // near it: mask it where it is written.
+                        ctx.redactions.push(var.literal_span);
                         let secret = var.key.to_ascii_lowercase();
                         let aws_key = var.key.to_ascii_uppercase().starts_with("AWS_")
                             && (v.starts_with("AKIA") || v.starts_with("ASIA") || credential_key);
