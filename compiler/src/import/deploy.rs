@@ -272,20 +272,6 @@ pub(super) fn memory_size(t: &str) -> Option<String> {
     memory_bytes(&out).map(|_| out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn memory_units() {
-        assert_eq!(memory_size("512m").as_deref(), Some("512Mi"));
-        assert_eq!(memory_size("1G").as_deref(), Some("1Gi"));
-        assert_eq!(memory_size("1.5g").as_deref(), Some("1610612736"));
-        assert_eq!(memory_size("2048").as_deref(), Some("2048"));
-        assert_eq!(memory_size("lots"), None);
-    }
-}
-
 impl Importer {
     /// `deploy.restart_policy` as compose's `restart`: `none` → `no`,
     /// `on-failure` (with `max_attempts` N → `on-failure:N`), `any` →
@@ -344,5 +330,19 @@ impl Importer {
         );
         s.set("restart", k.span, string(restart, v.span));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units() {
+        assert_eq!(memory_size("512m").as_deref(), Some("512Mi"));
+        assert_eq!(memory_size("1G").as_deref(), Some("1Gi"));
+        assert_eq!(memory_size("1.5g").as_deref(), Some("1610612736"));
+        assert_eq!(memory_size("2048").as_deref(), Some("2048"));
+        assert_eq!(memory_size("lots"), None);
     }
 }

@@ -229,7 +229,7 @@ impl Planner<'_> {
     /// Rules admitting `exposure`'s sources (`public` or the listed ranges)
     /// to `port` on node `node`'s group.
     /// Admits the cluster group's holders to `port`/tcp on node `node`.
-    fn from_cluster(&mut self, node: usize, label: String, port: u16, what: &str) {
+    fn admit_cluster(&mut self, node: usize, label: String, port: u16, what: &str) {
         let rule = self.rule(
             label,
             Proto::Tcp,
@@ -448,7 +448,7 @@ fn node_access(p: &mut Planner<'_>, i: usize) {
     if n.engine == Engine::Tls {
         let label = p.fw.nodes[i].label.trim_start_matches("node_").to_string();
         if p.fw.cluster.is_some() {
-            p.from_cluster(
+            p.admit_cluster(
                 i,
                 format!("{label}_engine_tls_cluster"),
                 2376,
@@ -528,7 +528,7 @@ fn cluster_rules(p: &mut Planner<'_>) {
         let label = p.fw.nodes[i].label.trim_start_matches("node_").to_string();
         let mut to_node = Vec::new();
         if n.role == Role::Manager {
-            p.from_cluster(
+            p.admit_cluster(
                 i,
                 format!("{label}_swarm_manager"),
                 2377,
