@@ -155,7 +155,7 @@ fn security_group(g: &Group, project: &str) -> Item {
 
 /// The variable holding node `g`'s subnet.
 fn subnet_variable(g: &Group) -> String {
-    format!("subnet_id_{}", g.label.trim_start_matches("node_"))
+    format!("subnet_id_{}", g.key)
 }
 
 fn interface(fw: &Firewall, i: usize) -> Item {
@@ -293,4 +293,46 @@ fn outputs_tf(fw: &Firewall) -> Vec<Item> {
         ));
     }
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use crate::source::Sources;
+
+    /// Node names that collide as Terraform identifiers (`a-b`/`a_b`) or
+    /// look like a generated prefix (`node_x` beside `x`) still give one
+    /// resource, one variable and one output key each.
+    #[test]
+    fn colliding_node_names_give_distinct_resources_and_variables() {
+        let text = "provider aws { region = \"eu-west-1\" }\nnode x { role = manager }\nnode node_x {}\nnode a-b {}\nnode a_b {}\n";
+        let mut sources = Sources::new();
+        let id = sources.add("nodes.inf", text);
+        let checked = crate::check::check(&mut sources, id);
+        let model = checked.model.expect("the program checks");
+        let options = super::Options {
+            project: "nodes".into(),
+            source: "nodes.inf".into(),
+        };
+        let (artifacts, diagnostics) = super::emit(&model, &options);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        for a in &artifacts {
+            let body: hcl::Body = hcl::from_str(&a.contents).expect("the file parses");
+            let mut seen = HashSet::new();
+            for b in body.blocks() {
+                let key: Vec<&str> = b.labels().iter().map(|l| l.as_str()).collect();
+                assert!(
+                    seen.insert((b.identifier().to_string(), key.join("."))),
+                    "{}: {} {key:?} twice",
+                    a.path.display(),
+                    b.identifier()
+                );
+            }
+        }
+        let variables = &artifacts[1].contents;
+        for v in ["subnet_id_x", "subnet_id_node_x", "subnet_id_a_b", "subnet_id_a_b_2"] {
+            assert!(variables.contains(&format!("variable \"{v}\"")), "{v}:\n{variables}");
+        }
+    }
 }

@@ -97,6 +97,10 @@ pub(crate) struct Rule {
 pub(crate) struct Group {
     /// The resource name (`node_main`, `cluster`).
     pub label: String,
+    /// The node as a Terraform identifier, unique among the nodes (`main`,
+    /// `cluster`): what its rules' and its subnet variable's names start
+    /// with.
+    pub key: String,
     /// The node's name, or `cluster`.
     pub name: String,
     pub description: String,
@@ -127,11 +131,9 @@ impl Firewall {
 /// The name of the implicit node of a program that declares none.
 pub(crate) const IMPLICIT_NODE: &str = "host";
 
-/// The resource names of the nodes' security groups, in the model's order:
-/// `node_` and the name as a Terraform identifier, made unique (`a-b` and
-/// `a_b` would both be `node_a_b`). The compose and swarm comments that
-/// name the group enforcing a restricted port use the same names.
-pub(crate) fn node_labels(model: &Model) -> Vec<String> {
+/// Each node's name as a Terraform identifier, made unique (`a-b` and
+/// `a_b` would both be `a_b`), in the model's order.
+fn node_keys(model: &Model) -> Vec<String> {
     let mut taken = HashSet::new();
     let names: Vec<&str> = if model.nodes.is_empty() {
         vec![IMPLICIT_NODE]
@@ -140,7 +142,17 @@ pub(crate) fn node_labels(model: &Model) -> Vec<String> {
     };
     names
         .into_iter()
-        .map(|n| unique(&mut taken, format!("node_{}", super::super::tf_name(n))))
+        .map(|n| unique(&mut taken, super::super::tf_name(n)))
+        .collect()
+}
+
+/// The resource names of the nodes' security groups, in the model's order
+/// (`node_` and the key). The compose and swarm comments that name the
+/// group enforcing a restricted port use the same names.
+pub(crate) fn node_labels(model: &Model) -> Vec<String> {
+    node_keys(model)
+        .into_iter()
+        .map(|k| format!("node_{k}"))
         .collect()
 }
 
@@ -267,10 +279,7 @@ impl Planner<'_> {
             Exposure::Restricted(nets) => nets.iter().map(|n| (*n, format!("from {n}"))).collect(),
             Exposure::Local | Exposure::Internal => return,
         };
-        let node_label = self.fw.nodes[node]
-            .label
-            .trim_start_matches("node_")
-            .to_string();
+        let node_label = self.fw.nodes[node].key.clone();
         for (net, from) in sources {
             let base = format!(
                 "{node_label}_{}_{port}_{}_{}",
@@ -314,20 +323,19 @@ fn cidr_label(net: &IpNet) -> String {
 
 /// The plan for `model`, and what it had to narrow.
 pub(crate) fn plan(model: &Model, project: &str, diagnostics: &mut Vec<Diagnostic>) -> Firewall {
-    let labels = node_labels(model);
-    let mut taken: HashSet<String> = labels.iter().cloned().collect();
     let swarm = model.nodes.iter().any(|n| n.role == Role::Manager);
-    let nodes = labels
+    let nodes = node_keys(model)
         .into_iter()
         .enumerate()
-        .map(|(i, label)| {
+        .map(|(i, key)| {
             let (name, role) = match model.nodes.get(i) {
                 Some(n) => (n.name.clone(), n.role.as_str()),
                 None => (IMPLICIT_NODE.to_string(), "the single host"),
             };
             Group {
                 description: aws_text(&format!("infrac {project}: node {name} ({role})")),
-                label,
+                label: format!("node_{key}"),
+                key,
                 name,
                 ingress: Vec::new(),
                 egress: Vec::new(),
@@ -335,7 +343,9 @@ pub(crate) fn plan(model: &Model, project: &str, diagnostics: &mut Vec<Diagnosti
         })
         .collect();
     let cluster = swarm.then(|| Group {
-        label: unique(&mut taken, "cluster".into()),
+        // Node groups are all `node_…`: `cluster` is free.
+        label: "cluster".into(),
+        key: "cluster".into(),
         name: "cluster".into(),
         description: aws_text(&format!("infrac {project}: membership of the swarm cluster; its nodes reach each other through it")),
         ingress: Vec::new(),
@@ -343,7 +353,7 @@ pub(crate) fn plan(model: &Model, project: &str, diagnostics: &mut Vec<Diagnosti
     });
     let mut p = Planner {
         model,
-        labels: taken,
+        labels: HashSet::new(),
         fw: Firewall { nodes, cluster },
     };
     published_ports(&mut p, diagnostics);
@@ -354,7 +364,7 @@ pub(crate) fn plan(model: &Model, project: &str, diagnostics: &mut Vec<Diagnosti
         cluster_rules(&mut p);
     }
     for i in 0..p.fw.nodes.len() {
-        let label = p.fw.nodes[i].label.trim_start_matches("node_").to_string();
+        let label = p.fw.nodes[i].key.clone();
         for (net, v) in [("0.0.0.0/0", ""), ("::/0", "_v6")] {
             let net: IpNet = net.parse().expect("a valid CIDR");
             let ip = if v.is_empty() { "IPv4" } else { "IPv6" };
@@ -446,7 +456,7 @@ fn node_access(p: &mut Planner<'_>, i: usize) {
         }
     }
     if n.engine == Engine::Tls {
-        let label = p.fw.nodes[i].label.trim_start_matches("node_").to_string();
+        let label = p.fw.nodes[i].key.clone();
         if p.fw.cluster.is_some() {
             p.admit_cluster(
                 i,
@@ -525,7 +535,7 @@ fn cluster_rules(p: &mut Planner<'_>) {
     }
     let model = p.model;
     for (i, n) in model.nodes.iter().enumerate() {
-        let label = p.fw.nodes[i].label.trim_start_matches("node_").to_string();
+        let label = p.fw.nodes[i].key.clone();
         let mut to_node = Vec::new();
         if n.role == Role::Manager {
             p.admit_cluster(
