@@ -60,6 +60,31 @@ fn programs() -> Vec<(String, String)> {
     out
 }
 
+/// The files `target` builds for a program, or `None` when the target
+/// refuses it: then only because it cannot enforce a level
+/// (target-cannot-enforce), and there is nothing to compare.
+fn built_or_refused(
+    name: &str,
+    text: &str,
+    target: Target,
+) -> Option<(
+    Vec<infrac::backend::Artifact>,
+    Vec<infrac::diagnostics::Diagnostic>,
+)> {
+    let (artifacts, diagnostics) = build(name, text, target);
+    if diagnostics.iter().any(|d| d.is_error()) {
+        assert!(
+            diagnostics
+                .iter()
+                .all(|d| !d.is_error() || d.code == Code::TargetCannotEnforce),
+            "{name} {}: {diagnostics:?}",
+            target.name()
+        );
+        return None;
+    }
+    Some((artifacts, diagnostics))
+}
+
 fn load(text: &str) -> Yaml {
     let mut docs = YamlLoader::load_from_str(text).expect("generated YAML parses");
     docs.remove(0)
@@ -197,17 +222,9 @@ fn compose_and_swarm_publish_exactly_what_the_program_declares() {
         let (checked, _) = check_text(&name, &text);
         let Some(model) = checked.model else { continue };
         for target in [Target::Compose, Target::Swarm] {
-            let (artifacts, diagnostics) = build(&name, &text, target);
-            if diagnostics.iter().any(|d| d.is_error()) {
-                // target-cannot-enforce: nothing is built, nothing to compare.
-                assert!(
-                    diagnostics
-                        .iter()
-                        .all(|d| !d.is_error() || d.code == Code::TargetCannotEnforce),
-                    "{name}: {diagnostics:?}"
-                );
+            let Some((artifacts, diagnostics)) = built_or_refused(&name, &text, target) else {
                 continue;
-            }
+            };
             let narrowed = narrowed_ports(&model, &diagnostics);
             let doc = load(&artifacts[0].contents);
             let reach = match target {
@@ -678,17 +695,10 @@ fn kubernetes_reaches_exactly_what_the_program_declares() {
     for (name, text) in programs() {
         let (checked, _) = check_text(&name, &text);
         let Some(model) = checked.model else { continue };
-        let (artifacts, diagnostics) = build(&name, &text, Target::K8s);
-        if diagnostics.iter().any(|d| d.is_error()) {
-            assert!(
-                diagnostics
-                    .iter()
-                    .all(|d| !d.is_error() || d.code == Code::TargetCannotEnforce),
-                "{name}: {diagnostics:?}"
-            );
+        let Some((artifacts, diagnostics)) = built_or_refused(&name, &text, Target::K8s) else {
             refused += 1;
             continue;
-        }
+        };
         let docs = artifacts
             .iter()
             .filter(|a| !a.path.ends_with(infrac::backend::k8s::KUSTOMIZATION))

@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| -> Corpus {
             project: "fuzz".into(),
             source: "fuzz.inf".into(),
         };
-        // Every target, the Terraform one included once it lands.
+        // Every target: compose, swarm, Kubernetes and Terraform.
         for &target in Target::ALL {
             let (_, diagnostics) = backend::emit(model, target, &options);
             common::assert_spans(&diagnostics, &sources);

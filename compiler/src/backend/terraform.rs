@@ -331,8 +331,16 @@ mod tests {
             }
         }
         let variables = &artifacts[1].contents;
-        for v in ["subnet_id_x", "subnet_id_node_x", "subnet_id_a_b", "subnet_id_a_b_2"] {
-            assert!(variables.contains(&format!("variable \"{v}\"")), "{v}:\n{variables}");
+        for v in [
+            "subnet_id_x",
+            "subnet_id_node_x",
+            "subnet_id_a_b",
+            "subnet_id_a_b_2",
+        ] {
+            assert!(
+                variables.contains(&format!("variable \"{v}\"")),
+                "{v}:\n{variables}"
+            );
         }
     }
 }
