@@ -177,9 +177,8 @@ impl Writer {
         match key {
             ObjectKey::Identifier(id) => id.as_str().to_string(),
             ObjectKey::Expression(e) => self.single_line(e),
-            // ObjectKey is non-exhaustive in spirit; every key the backend
+            // `ObjectKey` is `#[non_exhaustive]`; every key the backend
             // builds is one of the two above.
-            #[allow(unreachable_patterns)]
             _ => unreachable!("the terraform backend builds identifier or string keys only"),
         }
     }
