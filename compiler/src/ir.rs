@@ -3,10 +3,14 @@
 //! port computed. Backends never see the AST; everything they need is here,
 //! with the source span to point a diagnostic at.
 
+mod quantity;
+
 use ipnet::IpNet;
 
 use crate::ast::Protocol;
 use crate::span::Span;
+
+pub use quantity::{Bytes, Duration, MilliCpu, QuantityError};
 
 macro_rules! id_type {
     ($($(#[$doc:meta])* $name:ident),*) => {$(
@@ -381,21 +385,21 @@ pub enum HealthProbe {
 #[derive(Debug, Clone)]
 pub struct Health {
     pub probe: HealthProbe,
-    pub interval: Option<String>,
-    pub timeout: Option<String>,
+    pub interval: Option<Duration>,
+    pub timeout: Option<Duration>,
     pub retries: Option<u32>,
-    pub start_period: Option<String>,
+    pub start_period: Option<Duration>,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Resources {
-    /// CPU limit as written (`"0.5"`).
-    pub cpu: Option<String>,
-    /// Memory limit as written (`"512Mi"`).
-    pub memory: Option<String>,
-    pub cpu_request: Option<String>,
-    pub memory_request: Option<String>,
+    /// CPU limit (`"0.5"`).
+    pub cpu: Option<MilliCpu>,
+    /// Memory limit (`"512Mi"`).
+    pub memory: Option<Bytes>,
+    pub cpu_request: Option<MilliCpu>,
+    pub memory_request: Option<Bytes>,
     pub pids: Option<u64>,
 }
 
@@ -447,7 +451,7 @@ pub struct Service {
     pub labels: Vec<(String, String)>,
     pub working_dir: Option<String>,
     pub restart: Option<String>,
-    pub stop_grace_period: Option<String>,
+    pub stop_grace_period: Option<Duration>,
     pub ports: Vec<Port>,
     pub routes: Vec<Route>,
     /// Where each attribute was set (in the service or its template), for

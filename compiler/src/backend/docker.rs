@@ -6,7 +6,7 @@
 //! declared `cap_drop`, `restart` or a `no-new-privileges` option wins.
 
 use super::yaml::{strings, Map, Node};
-use crate::ir::{EnvValue, Health, HealthProbe, Model, MountSource, Resources, Service};
+use crate::ir::{Duration, EnvValue, Health, HealthProbe, Model, MountSource, Resources, Service};
 
 /// Compose and swarm interpolate `$` in every value; a literal `$` is `$$`.
 pub(super) fn escape_dollars(s: &str) -> String {
@@ -55,34 +55,22 @@ pub(super) fn healthcheck(health: &Health) -> Map {
     };
     let mut m = Map::new();
     m.insert("test", test);
-    m.insert_some("interval", health.interval.as_ref());
-    m.insert_some("timeout", health.timeout.as_ref());
+    let spelled = |d: &Option<Duration>| d.as_ref().map(Duration::to_string);
+    m.insert_some("interval", spelled(&health.interval));
+    m.insert_some("timeout", spelled(&health.timeout));
     m.insert_some("retries", health.retries);
-    m.insert_some("start_period", health.start_period.as_ref());
+    m.insert_some("start_period", spelled(&health.start_period));
     m
-}
-
-/// `512Mi` → `512M` (Docker reads both with binary units); other forms
-/// become a byte count so no unit is misread.
-pub(super) fn memory(value: &str) -> String {
-    for (suffix, docker) in [("Ki", "K"), ("Mi", "M"), ("Gi", "G"), ("Ti", "T")] {
-        if let Some(n) = value.strip_suffix(suffix) {
-            if n.chars().all(|c| c.is_ascii_digit()) {
-                return format!("{n}{docker}");
-            }
-        }
-    }
-    crate::check::memory_bytes(value).map_or_else(|| value.to_string(), |b| b.to_string())
 }
 
 pub(super) fn resources(r: &Resources) -> Map {
     let mut limits = Map::new();
-    limits.insert_some("cpus", r.cpu.as_ref());
-    limits.insert_some("memory", r.memory.as_deref().map(memory));
+    limits.insert_some("cpus", r.cpu.map(|c| c.to_string()));
+    limits.insert_some("memory", r.memory.map(|m| m.docker()));
     limits.insert_some("pids", r.pids.map(|p| p as i64));
     let mut reservations = Map::new();
-    reservations.insert_some("cpus", r.cpu_request.as_ref());
-    reservations.insert_some("memory", r.memory_request.as_deref().map(memory));
+    reservations.insert_some("cpus", r.cpu_request.map(|c| c.to_string()));
+    reservations.insert_some("memory", r.memory_request.map(|m| m.docker()));
     let mut m = Map::new();
     m.insert_map("limits", limits);
     m.insert_map("reservations", reservations);
@@ -186,7 +174,10 @@ pub(super) fn service_base(model: &Model, s: &Service) -> Map {
     if s.host_ipc {
         m.insert("ipc", "host");
     }
-    m.insert_some("stop_grace_period", s.stop_grace_period.as_ref());
+    m.insert_some(
+        "stop_grace_period",
+        s.stop_grace_period.as_ref().map(Duration::to_string),
+    );
     m.insert("logging", logging());
     let mut labels = Map::new();
     for (k, v) in &s.labels {

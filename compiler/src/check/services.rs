@@ -6,6 +6,7 @@
 
 use indexmap::IndexMap;
 
+use super::values::QuantityKind;
 use super::Ctx;
 use crate::ast::{self, Attribute, Decl, DeclKind, LevelExpr, Protocol, Stmt, Value, ValueKind};
 use crate::diagnostics::{Code, Diagnostic};
@@ -56,6 +57,25 @@ const HEALTH_KEYS: &[&str] = &[
 ];
 const RESOURCE_KEYS: &[&str] = &["cpu", "memory", "cpu_request", "memory_request", "pids"];
 const PLACEMENT_KEYS: &[&str] = &["role", "labels"];
+
+const DURATION: QuantityKind<Duration> = QuantityKind {
+    noun: "a duration",
+    expected: "expected a duration such as \"10s\", \"1m30s\" or \"500ms\"",
+    example: "\"30s\"",
+    parse: Duration::parse,
+};
+const CPUS: QuantityKind<MilliCpu> = QuantityKind {
+    noun: "a number of CPUs",
+    expected: "expected a positive number such as \"0.5\"",
+    example: "\"0.5\"",
+    parse: MilliCpu::parse,
+};
+const MEMORY: QuantityKind<Bytes> = QuantityKind {
+    noun: "an amount of memory",
+    expected: "expected a size such as \"512Mi\" or \"1Gi\"",
+    example: "\"512Mi\"",
+    parse: Bytes::parse,
+};
 
 /// A service with its template chain merged, still in AST terms.
 struct Merged<'a> {
@@ -321,7 +341,8 @@ impl<'a> Ctx<'a> {
         let user = text(self, "user");
         let working_dir = text(self, "working_dir");
         let restart = text(self, "restart");
-        let stop_grace_period = text(self, "stop_grace_period");
+        let stop_grace_period =
+            a("stop_grace_period").and_then(|v| self.duration(v, "`stop_grace_period`"));
         let command = a("command").and_then(|v| self.command(v, "`command`"));
         let entrypoint = a("entrypoint").and_then(|v| self.command(v, "`entrypoint`"));
         let labels = a("labels")
@@ -576,45 +597,23 @@ impl<'a> Ctx<'a> {
             let key = e.key.node.as_str();
             match key {
                 "cpu" | "cpu_request" => {
-                    let Some(s) = self.scalar(&e.value, &format!("`{key}`")) else {
+                    let Some(text) = self.scalar(&e.value, &format!("`{key}`")) else {
                         continue;
                     };
-                    if s.parse::<f64>().map_or(true, |c| c <= 0.0) {
-                        self.diagnostics.push(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                e.value.span,
-                                format!("`{s}` is not a number of CPUs"),
-                            )
-                            .label("expected a positive number such as \"0.5\""),
-                        );
-                        continue;
-                    }
-                    if key == "cpu" {
-                        r.cpu = Some(s)
-                    } else {
-                        r.cpu_request = Some(s)
+                    let cpu = self.quantity(&e.value, &format!("`{key}`"), text, &CPUS);
+                    match key {
+                        "cpu" => r.cpu = cpu,
+                        _ => r.cpu_request = cpu,
                     }
                 }
                 "memory" | "memory_request" => {
-                    let Some(s) = self.scalar(&e.value, &format!("`{key}`")) else {
+                    let Some(text) = self.scalar(&e.value, &format!("`{key}`")) else {
                         continue;
                     };
-                    if memory_bytes(&s).is_none() {
-                        self.diagnostics.push(
-                            Diagnostic::new(
-                                Code::InvalidValue,
-                                e.value.span,
-                                format!("`{s}` is not an amount of memory"),
-                            )
-                            .label("expected a size such as \"512Mi\" or \"1Gi\""),
-                        );
-                        continue;
-                    }
-                    if key == "memory" {
-                        r.memory = Some(s)
-                    } else {
-                        r.memory_request = Some(s)
+                    let memory = self.quantity(&e.value, &format!("`{key}`"), text, &MEMORY);
+                    match key {
+                        "memory" => r.memory = memory,
+                        _ => r.memory_request = memory,
                     }
                 }
                 "pids" => r.pids = self.integer(&e.value, "`pids`", 4_194_304),
@@ -708,20 +707,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn duration(&mut self, value: &Value, what: &str) -> Option<String> {
-        let s = self.string(value, what)?;
-        if !is_duration(&s) {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    value.span,
-                    format!("`{s}` is not a duration"),
-                )
-                .label("expected a duration such as \"10s\", \"1m30s\" or \"500ms\""),
-            );
-            return None;
-        }
-        Some(s)
+    fn duration(&mut self, value: &Value, what: &str) -> Option<Duration> {
+        let text = self.string(value, what)?;
+        self.quantity(value, what, text, &DURATION)
     }
 
     fn port(&mut self, p: &ast::PortDecl) -> Option<Port> {
@@ -816,47 +804,13 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The number of bytes of a memory size (`512Mi`, `1G`, `1024`), if valid.
+/// The number of bytes of a memory size (`512Mi`, `1G`, `1024`), if it is
+/// one a program may write.
 pub fn memory_bytes(s: &str) -> Option<u64> {
-    let digits_end = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (number, unit) = s.split_at(digits_end);
-    let number: f64 = number.parse().ok()?;
-    let factor: u64 = match unit {
-        "" | "b" | "B" => 1,
-        "k" | "K" | "kb" | "KB" => 1000,
-        "Ki" => 1 << 10,
-        "m" | "M" | "mb" | "MB" => 1_000_000,
-        "Mi" => 1 << 20,
-        "g" | "G" | "gb" | "GB" => 1_000_000_000,
-        "Gi" => 1 << 30,
-        "T" | "TB" => 1_000_000_000_000,
-        "Ti" => 1 << 40,
-        _ => return None,
-    };
-    (number > 0.0).then_some((number * factor as f64) as u64)
+    Bytes::parse(s).ok().map(|b| b.bytes())
 }
 
-/// `10s`, `1m30s`, `500ms`, `2h`: digits and a unit, repeated.
+/// `10s`, `1m30s`, `500ms`, `2h`: digits and a unit, repeated, at most a day.
 pub fn is_duration(s: &str) -> bool {
-    let mut rest = s;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits == 0 {
-            return false;
-        }
-        rest = &rest[digits..];
-        let unit = ["ms", "us", "s", "m", "h"]
-            .into_iter()
-            .find(|u| rest.starts_with(u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
-    }
-    true
+    Duration::parse(s).is_ok()
 }
