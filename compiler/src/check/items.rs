@@ -144,7 +144,7 @@ impl<'a> Ctx<'a> {
 
     /// `engine = local | ssh | tls | tcp`, or `tls(restricted(LIST))` for a
     /// TLS engine API that operators reach from those ranges too.
-    fn engine(&mut self, value: &crate::ast::Value) -> (Engine, Option<Vec<ipnet::IpNet>>) {
+    fn engine(&mut self, value: &crate::ast::Value) -> (Engine, Option<Ranges>) {
         let v = self.deref(value);
         if let ValueKind::Call { func, args } = &v.kind {
             if func.node == "tls" {

@@ -724,6 +724,7 @@ impl<'a> Ctx<'a> {
             protocol: p.protocol.as_ref().map_or(Protocol::Tcp, |s| s.node),
             host,
             effective: declared.clone(),
+            witness: Vec::new(),
             declared,
             span: p.span,
             level_span: p.level.span,
@@ -799,6 +800,7 @@ impl<'a> Ctx<'a> {
             target: id,
             port,
             restriction,
+            handed: None,
             span: r.span,
         })
     }

@@ -7,7 +7,7 @@ use ipnet::IpNet;
 use super::Ctx;
 use crate::ast::{Value, ValueKind};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::QuantityError;
+use crate::ir::{QuantityError, Ranges};
 
 /// What a typed quantity is called in messages, and how one is written.
 pub(super) struct QuantityKind<T> {
@@ -255,8 +255,9 @@ impl Ctx<'_> {
     }
 
     /// A restriction's address list: `["203.0.113.7/32"]` or a `let` name.
-    /// A bare address is taken as a single host (`/32` or `/128`).
-    pub(super) fn cidrs(&mut self, value: &Value, what: &str) -> Option<Vec<IpNet>> {
+    /// A bare address is taken as a single host (`/32` or `/128`). The
+    /// list is canonical from here on (sorted, merged: [`Ranges`]).
+    pub(super) fn cidrs(&mut self, value: &Value, what: &str) -> Option<Ranges> {
         let items = self.list(value, what)?;
         let mut nets = Vec::new();
         for item in items {
@@ -276,7 +277,7 @@ impl Ctx<'_> {
                 ),
             }
         }
-        Some(nets)
+        Some(Ranges::new(nets))
     }
 }
 
