@@ -6,8 +6,8 @@
 mod exposure;
 mod quantity;
 
-use crate::ast::Protocol;
-use crate::span::Span;
+/// Every IR item points back into the source with one of these.
+pub use crate::span::Span;
 
 pub use exposure::{Exposure, Hop, Ranges};
 pub use quantity::{Bytes, Duration, MilliCpu, QuantityError};
@@ -204,6 +204,22 @@ pub enum ClassOrigin {
     /// Matched this catalogue entry.
     Image(String),
     Default,
+}
+
+/// A port's protocol (`port 53/udp`); tcp when unsaid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

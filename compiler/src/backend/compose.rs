@@ -42,8 +42,8 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
     (artifacts, diagnostics)
 }
 
-fn port_spec(host_ip: &str, host: u16, container: u16, protocol: crate::ast::Protocol) -> String {
-    let suffix = if protocol == crate::ast::Protocol::Udp {
+fn port_spec(host_ip: &str, host: u16, container: u16, protocol: crate::ir::Protocol) -> String {
+    let suffix = if protocol == crate::ir::Protocol::Udp {
         "/udp"
     } else {
         ""
@@ -65,7 +65,7 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
                 p.protocol,
             ))),
             Exposure::Internal => {
-                let suffix = if p.protocol == crate::ast::Protocol::Udp {
+                let suffix = if p.protocol == crate::ir::Protocol::Udp {
                     "/udp"
                 } else {
                     ""

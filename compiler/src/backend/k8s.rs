@@ -596,15 +596,15 @@ fn matcher_slug(matcher: &str) -> String {
 }
 
 /// The protocol as Kubernetes spells it.
-pub(crate) fn protocol(p: crate::ast::Protocol) -> &'static str {
+pub(crate) fn protocol(p: crate::ir::Protocol) -> &'static str {
     match p {
-        crate::ast::Protocol::Tcp => "TCP",
-        crate::ast::Protocol::Udp => "UDP",
+        crate::ir::Protocol::Tcp => "TCP",
+        crate::ir::Protocol::Udp => "UDP",
     }
 }
 
 /// A warning that Kubernetes narrows what the program says.
-pub(crate) fn narrows(span: crate::span::Span, message: String) -> Diagnostic {
+pub(crate) fn narrows(span: crate::ir::Span, message: String) -> Diagnostic {
     Diagnostic::new(Code::TargetNarrows, span, message)
 }
 

@@ -137,7 +137,7 @@ fn probes(c: &mut Map, s: &Service, skips: &mut Vec<(&'static str, String)>) {
     let Some(port) = s
         .ports
         .iter()
-        .find(|p| p.protocol == crate::ast::Protocol::Tcp)
+        .find(|p| p.protocol == crate::ir::Protocol::Tcp)
     else {
         let reason =
             "the program declares no health check and the service has no port to probe (W4002)";
