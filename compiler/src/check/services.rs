@@ -11,52 +11,14 @@ use super::Ctx;
 use crate::ast::{self, Attribute, Decl, DeclKind, LevelExpr, Protocol, Stmt, Value, ValueKind};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::*;
+use crate::schema;
 use crate::span::Span;
 
-pub(super) const SERVICE_ATTRS: &[&str] = &[
-    "image",
-    "class",
-    "replicas",
-    "mode",
-    "on",
-    "placement",
-    "networks",
-    "depends",
-    "secrets",
-    "env",
-    "mounts",
-    "tmpfs",
-    "health",
-    "resources",
-    "cap_add",
-    "cap_drop",
-    "privileged",
-    "host_network",
-    "host_pid",
-    "host_ipc",
-    "read_only",
-    "security_opt",
-    "user",
-    "command",
-    "entrypoint",
-    "labels",
-    "working_dir",
-    "restart",
-    "stop_grace_period",
-];
-
-const HEALTH_KEYS: &[&str] = &[
-    "cmd",
-    "http",
-    "tcp",
-    "port",
-    "interval",
-    "timeout",
-    "retries",
-    "start_period",
-];
-const RESOURCE_KEYS: &[&str] = &["cpu", "memory", "cpu_request", "memory_request", "pids"];
-const PLACEMENT_KEYS: &[&str] = &["role", "labels"];
+/// The keys of each block and map, from the one attribute table.
+const SERVICE_ATTRS: &[&str] = &schema::SERVICE_KEYS;
+const HEALTH_KEYS: &[&str] = &schema::HEALTH_KEYS;
+const RESOURCE_KEYS: &[&str] = &schema::RESOURCE_KEYS;
+const PLACEMENT_KEYS: &[&str] = &schema::PLACEMENT_KEYS;
 
 const DURATION: QuantityKind<Duration> = QuantityKind {
     noun: "a duration",
