@@ -110,7 +110,7 @@ pub(crate) fn apply(mut model: Model, effective: &Effective) -> Model {
     let witnesses: Vec<Vec<Vec<Hop>>> = (0..model.services.len())
         .map(|s| {
             (0..model.services[s].ports.len())
-                .map(|p| path(&model, effective, ServiceId(s as u32), p))
+                .map(|p| path(effective, ServiceId(s as u32), p))
                 .collect()
         })
         .collect();
@@ -130,20 +130,16 @@ pub(crate) fn apply(mut model: Model, effective: &Effective) -> Model {
 /// The routes that carried reach to `service`'s port `port`, nearest first:
 /// the route into the port, then the route into the proxy's widest port,
 /// and so on back to a port that declared its level itself.
-pub(crate) fn path(
-    model: &Model,
-    effective: &Effective,
-    service: ServiceId,
-    port: usize,
-) -> Vec<Hop> {
-    let mut hops = Vec::new();
-    let mut seen = vec![false; model.services.len()];
+pub(crate) fn path(effective: &Effective, service: ServiceId, port: usize) -> Vec<Hop> {
+    let mut hops: Vec<Hop> = Vec::new();
     let mut at = (service, port);
     while let Some((proxy, route)) = effective.witness[at.0.index()][at.1] {
-        if seen[proxy.index()] {
+        // A route cycle: each proxy once. Paths are a few hops long, so a
+        // scan beats a set (and allocates nothing for the ports that have
+        // no witness, nearly all of them).
+        if hops.iter().any(|h| h.proxy == proxy) {
             break;
         }
-        seen[proxy.index()] = true;
         hops.push(Hop { proxy, route });
         let Some(widest) = widest_port(effective, proxy) else {
             break;
