@@ -17,7 +17,7 @@ pub enum QuantityError {
     /// Not the shape of one at all (`"ten"`, `"5x"`, `"0"` CPUs).
     Malformed,
     /// Well formed, but beyond what any deployment means; `bound` says
-    /// which bound in words (`at most 1Pi`), for the message.
+    /// which bound in words (`at most 1024Ti`), for the message.
     OutOfRange { bound: &'static str },
 }
 
@@ -207,12 +207,12 @@ pub struct Bytes {
 }
 
 impl Bytes {
-    /// The largest amount a program may write: 1Pi.
+    /// The largest amount a program may write: 1024Ti (one pebibyte).
     pub const MAX: u64 = 1 << 50;
 
     pub fn parse(s: &str) -> Result<Bytes, QuantityError> {
         const RANGE: QuantityError = QuantityError::OutOfRange {
-            bound: "at most 1Pi",
+            bound: "at most 1024Ti",
         };
         let digits_end = s
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -416,7 +416,7 @@ mod tests {
         assert!(matches!(
             Bytes::parse("99999999999999999999Gi"),
             Err(QuantityError::OutOfRange {
-                bound: "at most 1Pi"
+                bound: "at most 1024Ti"
             })
         ));
         assert_eq!(b("1024Ti").bytes(), Bytes::MAX);

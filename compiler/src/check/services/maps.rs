@@ -303,3 +303,51 @@ pub fn memory_bytes(s: &str) -> Option<u64> {
 pub fn is_duration(s: &str) -> bool {
     Duration::parse(s).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+    use crate::source::Sources;
+
+    /// Each typed quantity refuses the malformed (`invalid-value`) and the
+    /// absurd (`value-out-of-range`), at the value.
+    #[test]
+    fn quantities_are_checked_where_written() {
+        let text = r#"
+service api {
+  image = "ghcr.io/acme/api:1.0"
+  port 8080 internal
+  health = { http = "/healthz", interval = "25h", timeout = "5x" }
+  resources = { cpu = "2000", memory = "0.1", cpu_request = "0", memory_request = "1025Ti" }
+  stop_grace_period = "soon"
+}
+"#;
+        let mut sources = Sources::new();
+        let id = sources.add("q.inf", text);
+        let checked = crate::check::check(&mut sources, id);
+        let mut found: Vec<(Code, &str)> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| matches!(d.code, Code::InvalidValue | Code::ValueOutOfRange))
+            .map(|d| {
+                (
+                    d.code,
+                    &text[d.primary.span.start as usize..d.primary.span.end as usize],
+                )
+            })
+            .collect();
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                (Code::InvalidValue, "\"0\""),
+                (Code::InvalidValue, "\"5x\""),
+                (Code::InvalidValue, "\"soon\""),
+                (Code::ValueOutOfRange, "\"0.1\""),
+                (Code::ValueOutOfRange, "\"1025Ti\""),
+                (Code::ValueOutOfRange, "\"2000\""),
+                (Code::ValueOutOfRange, "\"25h\""),
+            ]
+        );
+    }
+}
