@@ -107,20 +107,8 @@ pub struct Attribute {
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protocol {
-    Tcp,
-    Udp,
-}
-
-impl Protocol {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Protocol::Tcp => "tcp",
-            Protocol::Udp => "udp",
-        }
-    }
-}
+/// A port's protocol: the same word in the program and in the IR.
+pub use crate::ir::Protocol;
 
 /// An exposure level as written on a port.
 #[derive(Debug, Clone, PartialEq)]

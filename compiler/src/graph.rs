@@ -1,137 +1,68 @@
-//! The program as a graph (petgraph): services, networks, nodes, volumes
-//! and secrets, with edges for dependencies, routes, network membership,
-//! placement, mounts and secret use. petgraph stays inside this module; the
-//! rest of the compiler speaks in ids.
+//! The graph algorithms the checker needs over the program's services:
+//! cycles of `depends` (Tarjan's strongly connected components, from
+//! petgraph) and the services each proxy routes to. petgraph stays inside
+//! this module; the rest of the compiler speaks in ids.
 //!
-//! Construction is deterministic: the model's lists are sorted by name and
-//! the graph adds them in that order, so traversals, cycles and every
-//! diagnostic built from them come out the same on every run.
+//! Why this is small: the IR already holds the program's adjacency, as id
+//! lists (`Service::depends`, `Service::routes`, `Service::networks`), and
+//! every stage reads those — the exposure fixpoint, the rules, the
+//! backends (which may read the IR only) and the diagram. A second copy of
+//! all of it as a petgraph graph (it had five vertex kinds and six edge
+//! kinds) was built on every check and read for two questions; it now
+//! holds only what answers them.
+//!
+//! Construction is deterministic: services are added in id (name) order,
+//! so cycles and every diagnostic built from them come out the same on
+//! every run.
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::EdgeRef;
-use petgraph::Direction;
 
-use crate::ir::{Model, MountSource, NetworkId, ServiceId};
+use crate::ir::{Model, ServiceId};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vertex {
-    Service(ServiceId),
-    Network(NetworkId),
-    Node(u32),
-    Volume(u32),
-    Secret(u32),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Edge {
-    /// `depends`: from the dependent to its dependency.
-    Depends,
-    /// A route: from the proxy to the target, with the route's index in
-    /// the proxy's `routes`.
-    Route(u32),
-    /// Network membership: from the service to the network.
-    Member,
-    /// `on`: from the service to the node.
-    Placed,
-    /// From the service to the volume it mounts.
-    Mounts,
-    /// From the service to the secret it reads.
-    Reads,
-}
-
-/// The whole program graph.
+/// What the checker asks about the program as a graph.
 pub struct Graph {
-    graph: DiGraph<Vertex, Edge>,
-    services: Vec<NodeIndex>,
+    /// `depends` edges, from the dependent to its dependency; vertex `i`
+    /// is service `i`.
+    depends: DiGraph<ServiceId, ()>,
+    /// The services each proxy routes to, by [`ServiceId`], sorted and
+    /// without repeats.
+    route_targets: Vec<Vec<ServiceId>>,
 }
 
 impl Graph {
     pub fn build(model: &Model) -> Graph {
-        let mut graph = DiGraph::new();
-        let services: Vec<NodeIndex> = (0..model.services.len())
-            .map(|i| graph.add_node(Vertex::Service(ServiceId(i as u32))))
+        let mut depends = DiGraph::with_capacity(model.services.len(), 0);
+        let vertices: Vec<NodeIndex> = (0..model.services.len())
+            .map(|i| depends.add_node(ServiceId(i as u32)))
             .collect();
-        let networks: Vec<NodeIndex> = (0..model.networks.len())
-            .map(|i| graph.add_node(Vertex::Network(NetworkId(i as u32))))
-            .collect();
-        let nodes: Vec<NodeIndex> = (0..model.nodes.len())
-            .map(|i| graph.add_node(Vertex::Node(i as u32)))
-            .collect();
-        let volumes: Vec<NodeIndex> = (0..model.volumes.len())
-            .map(|i| graph.add_node(Vertex::Volume(i as u32)))
-            .collect();
-        let secrets: Vec<NodeIndex> = (0..model.secrets.len())
-            .map(|i| graph.add_node(Vertex::Secret(i as u32)))
-            .collect();
+        let mut route_targets = Vec::with_capacity(model.services.len());
         for (i, s) in model.services.iter().enumerate() {
-            let from = services[i];
             for (dep, _) in &s.depends {
-                graph.add_edge(from, services[dep.index()], Edge::Depends);
+                depends.add_edge(vertices[i], vertices[dep.index()], ());
             }
-            for (r, route) in s.routes.iter().enumerate() {
-                graph.add_edge(from, services[route.target.index()], Edge::Route(r as u32));
-            }
-            for n in &s.networks {
-                graph.add_edge(from, networks[n.index()], Edge::Member);
-            }
-            if let Some(node) = s.on {
-                graph.add_edge(from, nodes[node.index()], Edge::Placed);
-            }
-            for m in &s.mounts {
-                if let MountSource::Volume(v) = m.source {
-                    graph.add_edge(from, volumes[v.index()], Edge::Mounts);
-                }
-            }
-            for sec in &s.secrets {
-                graph.add_edge(from, secrets[sec.index()], Edge::Reads);
-            }
+            let mut targets: Vec<ServiceId> = s.routes.iter().map(|r| r.target).collect();
+            targets.sort_unstable();
+            targets.dedup();
+            route_targets.push(targets);
         }
-        Graph { graph, services }
+        Graph {
+            depends,
+            route_targets,
+        }
     }
 
-    /// The routes that lead into a service: (proxy, index of the route in
-    /// the proxy's `routes`), in a stable order.
-    pub fn routes_into(&self, service: ServiceId) -> Vec<(ServiceId, usize)> {
-        let mut routes: Vec<(ServiceId, usize)> = self
-            .graph
-            .edges_directed(self.services[service.index()], Direction::Incoming)
-            .filter_map(|e| match (e.weight(), self.graph[e.source()]) {
-                (Edge::Route(r), Vertex::Service(proxy)) => Some((proxy, *r as usize)),
-                _ => None,
-            })
-            .collect();
-        routes.sort_unstable();
-        routes
-    }
-
-    /// The services a proxy routes to.
-    pub fn route_targets(&self, proxy: ServiceId) -> Vec<ServiceId> {
-        let mut targets: Vec<ServiceId> = self
-            .graph
-            .edges_directed(self.services[proxy.index()], Direction::Outgoing)
-            .filter_map(|e| match (e.weight(), self.graph[e.target()]) {
-                (Edge::Route(_), Vertex::Service(t)) => Some(t),
-                _ => None,
-            })
-            .collect();
-        targets.sort_unstable();
-        targets.dedup();
-        targets
+    /// The services a proxy routes to, in id order.
+    pub fn route_targets(&self, proxy: ServiceId) -> &[ServiceId] {
+        &self.route_targets[proxy.index()]
     }
 
     /// Groups of services that depend on each other in a cycle (each group
     /// sorted, groups in order of their first member); a service that
     /// depends on itself is a group of one.
     pub fn dependency_cycles(&self) -> Vec<Vec<ServiceId>> {
-        let deps = self.graph.filter_map(
-            |_, v| match v {
-                Vertex::Service(s) => Some(*s),
-                _ => None,
-            },
-            |_, e| (*e == Edge::Depends).then_some(()),
-        );
-        let mut cycles: Vec<Vec<ServiceId>> = tarjan_scc(&deps)
+        let deps = &self.depends;
+        let mut cycles: Vec<Vec<ServiceId>> = tarjan_scc(deps)
             .into_iter()
             .filter(|scc| scc.len() > 1 || deps.contains_edge(scc[0], scc[0]))
             .map(|scc| {
@@ -142,5 +73,50 @@ impl Graph {
             .collect();
         cycles.sort();
         cycles
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::ServiceId;
+    use crate::source::Sources;
+
+    #[test]
+    fn cycles_and_route_targets() {
+        let text = r#"
+service a {
+  image = "x:1"
+  depends = [b]
+  port 8080 internal
+  route "/" -> c:80
+  route "/2" -> c:80
+}
+service b {
+  image = "x:1"
+  depends = [a]
+}
+service c {
+  image = "x:1"
+  depends = [c]
+  port 80 internal
+}
+service d {
+  image = "x:1"
+  depends = [a]
+}
+"#;
+        let mut sources = Sources::new();
+        let id = sources.add("g.inf", text);
+        let checked = crate::check::check(&mut sources, id);
+        let model = checked.analysed().expect("names and values are sound");
+        let graph = super::Graph::build(model);
+        let ids = |v: &[u32]| v.iter().map(|i| ServiceId(*i)).collect::<Vec<_>>();
+        assert_eq!(
+            graph.dependency_cycles(),
+            vec![ids(&[0, 1]), ids(&[2])],
+            "a-b and c's self-loop; d only depends"
+        );
+        assert_eq!(graph.route_targets(ServiceId(0)), ids(&[2]).as_slice());
+        assert!(graph.route_targets(ServiceId(3)).is_empty());
     }
 }

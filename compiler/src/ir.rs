@@ -3,10 +3,14 @@
 //! port computed. Backends never see the AST; everything they need is here,
 //! with the source span to point a diagnostic at.
 
-use ipnet::IpNet;
+mod exposure;
+mod quantity;
 
-use crate::ast::Protocol;
-use crate::span::Span;
+/// Every IR item points back into the source with one of these.
+pub use crate::span::Span;
+
+pub use exposure::{Exposure, Hop, Ranges};
+pub use quantity::{Bytes, Duration, MilliCpu, QuantityError};
 
 macro_rules! id_type {
     ($($(#[$doc:meta])* $name:ident),*) => {$(
@@ -103,7 +107,7 @@ pub enum Engine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ssh {
     None,
-    Restricted(Vec<IpNet>),
+    Restricted(Ranges),
     Public,
 }
 
@@ -117,7 +121,7 @@ pub struct Node {
     /// Who may reach a TLS engine API from outside the cluster's own nodes
     /// (`engine = tls(restricted(LIST))`); `None` for plain `engine = tls`
     /// and the other engines.
-    pub engine_from: Option<Vec<IpNet>>,
+    pub engine_from: Option<Ranges>,
     /// Findings this node waived, with the program's reason (a waived
     /// `ssh-public` becomes a checkov skip on that one rule).
     pub accepted: Vec<(crate::diagnostics::Code, String)>,
@@ -202,106 +206,18 @@ pub enum ClassOrigin {
     Default,
 }
 
-/// An exposure level with its address ranges. Ordered from closed to open:
-/// `Local < Internal < Restricted < Public`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Exposure {
-    Local,
-    Internal,
-    Restricted(Vec<IpNet>),
-    Public,
+/// A port's protocol (`port 53/udp`); tcp when unsaid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    Tcp,
+    Udp,
 }
 
-impl Exposure {
-    /// Position in the order of levels, ignoring address ranges.
-    pub fn rank(&self) -> u8 {
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
         match self {
-            Exposure::Local => 0,
-            Exposure::Internal => 1,
-            Exposure::Restricted(_) => 2,
-            Exposure::Public => 3,
-        }
-    }
-
-    pub fn word(&self) -> &'static str {
-        match self {
-            Exposure::Local => "local",
-            Exposure::Internal => "internal",
-            Exposure::Restricted(_) => "restricted",
-            Exposure::Public => "public",
-        }
-    }
-
-    /// Whether the port is published on the host (anything but `internal`).
-    pub fn is_published(&self) -> bool {
-        !matches!(self, Exposure::Internal)
-    }
-
-    /// The least upper bound: who can reach it through either.
-    pub fn join(&self, other: &Exposure) -> Exposure {
-        match (self, other) {
-            (Exposure::Restricted(a), Exposure::Restricted(b)) => {
-                let mut all = a.clone();
-                for net in b {
-                    if !all.iter().any(|x| x.contains(net)) {
-                        all.retain(|x| !net.contains(x));
-                        all.push(*net);
-                    }
-                }
-                all.sort();
-                Exposure::Restricted(all)
-            }
-            (a, b) if a.rank() >= b.rank() => a.clone(),
-            (_, b) => b.clone(),
-        }
-    }
-
-    /// The greatest lower bound: who can reach it through both (a route's
-    /// allowlist narrowing its proxy's reach). Address ranges intersect
-    /// exactly: two CIDRs are either nested or disjoint.
-    pub fn meet(&self, other: &Exposure) -> Exposure {
-        match (self, other) {
-            (Exposure::Restricted(a), Exposure::Restricted(b)) => {
-                let mut common: Vec<IpNet> = Vec::new();
-                for x in a {
-                    for y in b {
-                        if x.contains(y) {
-                            common.push(*y);
-                        } else if y.contains(x) {
-                            common.push(*x);
-                        }
-                    }
-                }
-                common.sort();
-                common.dedup();
-                if common.is_empty() {
-                    // Nobody outside can pass both lists: what is left is the
-                    // reach a restricted port always has, its own networks.
-                    Exposure::Internal
-                } else {
-                    Exposure::Restricted(common)
-                }
-            }
-            (a, b) if a.rank() <= b.rank() => a.clone(),
-            (_, b) => b.clone(),
-        }
-    }
-
-    /// Whether `self` reaches further than `other` (some source can reach
-    /// through `self` that cannot through `other`).
-    pub fn wider_than(&self, other: &Exposure) -> bool {
-        &self.join(other) != other
-    }
-}
-
-impl std::fmt::Display for Exposure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Exposure::Restricted(nets) => {
-                let list: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
-                write!(f, "restricted([{}])", list.join(", "))
-            }
-            other => f.write_str(other.word()),
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
         }
     }
 }
@@ -316,6 +232,11 @@ pub struct Port {
     pub declared: Exposure,
     /// The widest reach after routes: what the checker judged.
     pub effective: Exposure,
+    /// Why it is that wide: the routes that carried reach to it, nearest
+    /// first (the route into this port, then the route into its proxy's
+    /// widest port, ...), back to a port that declared its level itself.
+    /// Empty when the port's own level is its effective one.
+    pub witness: Vec<Hop>,
     pub span: Span,
     /// The span of the level (`public`, `restricted(...)`).
     pub level_span: Span,
@@ -327,7 +248,12 @@ pub struct Route {
     pub matcher: String,
     pub target: ServiceId,
     pub port: u16,
-    pub restriction: Option<Vec<IpNet>>,
+    /// The route's own allowlist, `restricted(...)` after the target.
+    pub restriction: Option<Ranges>,
+    /// The reach it hands on to its target's port: its proxy's reach
+    /// narrowed by `restriction`. `None` when the proxy has no port of its
+    /// own, so hands nothing on. Settled by the checker's fixpoint.
+    pub handed: Option<Exposure>,
     pub span: Span,
 }
 
@@ -381,21 +307,21 @@ pub enum HealthProbe {
 #[derive(Debug, Clone)]
 pub struct Health {
     pub probe: HealthProbe,
-    pub interval: Option<String>,
-    pub timeout: Option<String>,
+    pub interval: Option<Duration>,
+    pub timeout: Option<Duration>,
     pub retries: Option<u32>,
-    pub start_period: Option<String>,
+    pub start_period: Option<Duration>,
     pub span: Span,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct Resources {
-    /// CPU limit as written (`"0.5"`).
-    pub cpu: Option<String>,
-    /// Memory limit as written (`"512Mi"`).
-    pub memory: Option<String>,
-    pub cpu_request: Option<String>,
-    pub memory_request: Option<String>,
+    /// CPU limit (`"0.5"`).
+    pub cpu: Option<MilliCpu>,
+    /// Memory limit (`"512Mi"`).
+    pub memory: Option<Bytes>,
+    pub cpu_request: Option<MilliCpu>,
+    pub memory_request: Option<Bytes>,
     pub pids: Option<u64>,
 }
 
@@ -447,7 +373,7 @@ pub struct Service {
     pub labels: Vec<(String, String)>,
     pub working_dir: Option<String>,
     pub restart: Option<String>,
-    pub stop_grace_period: Option<String>,
+    pub stop_grace_period: Option<Duration>,
     pub ports: Vec<Port>,
     pub routes: Vec<Route>,
     /// Where each attribute was set (in the service or its template), for

@@ -21,6 +21,7 @@ pub mod diagram;
 pub mod graph;
 pub mod import;
 pub mod ir;
+pub mod schema;
 pub mod source;
 pub mod span;
 pub mod stdlib;

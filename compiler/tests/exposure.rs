@@ -413,7 +413,7 @@ fn terraform_admits_exactly_the_sources_the_program_declares() {
             for p in &s.ports {
                 let sources = match &p.declared {
                     Exposure::Public => world.clone(),
-                    Exposure::Restricted(nets) => nets.clone(),
+                    Exposure::Restricted(nets) => nets.to_vec(),
                     Exposure::Local | Exposure::Internal => continue,
                 };
                 // Never wider than the checked effective exposure.
@@ -446,7 +446,7 @@ fn terraform_admits_exactly_the_sources_the_program_declares() {
         for n in &model.nodes {
             let ssh = match &n.ssh {
                 Ssh::None => vec![],
-                Ssh::Restricted(nets) => nets.clone(),
+                Ssh::Restricted(nets) => nets.to_vec(),
                 Ssh::Public => world.clone(),
             };
             if !ssh.is_empty() {
@@ -575,7 +575,7 @@ fn proto(p: &infrac::ir::Port) -> String {
 /// Whether a route from `proxy` stays inside the cluster (the proxy
 /// forwards it itself) rather than becoming an Ingress: it hands on no
 /// more than `internal`, by the checker's own rule.
-fn route_stays_inside(proxy: &Service, restriction: &Option<Vec<ipnet::IpNet>>) -> Option<bool> {
+fn route_stays_inside(proxy: &Service, restriction: &Option<infrac::ir::Ranges>) -> Option<bool> {
     let reach = proxy.reach()?;
     let handed = match restriction {
         Some(nets) => reach.meet(&Exposure::Restricted(nets.clone())),

@@ -8,8 +8,8 @@
 //! bridge network binds unqualified ports to 127.0.0.1, so a port can only
 //! reach beyond the host where this file says so.
 
-use super::docker::{self, enforcing_group, ranges};
-use super::yaml::{self, Map, Node};
+use super::docker::{self, ranges};
+use super::yaml::{Map, Node};
 use super::{Artifact, Options};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Exposure, Model, SecretSource, Service};
@@ -33,17 +33,14 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
     root.insert_map("volumes", docker::top_level_volumes(model));
     root.insert_map("secrets", secrets(model, &mut diagnostics));
     let header = super::generated_header(options);
-    let artifact = Artifact {
-        path: FILE.into(),
-        contents: yaml::to_string(&header, &root),
-    };
-    let mut artifacts = vec![artifact];
-    artifacts.extend(docker::compose_lint_config(model, &options.source));
-    (artifacts, diagnostics)
+    (
+        docker::files(FILE, &header, &root, model, options),
+        diagnostics,
+    )
 }
 
-fn port_spec(host_ip: &str, host: u16, container: u16, protocol: crate::ast::Protocol) -> String {
-    let suffix = if protocol == crate::ast::Protocol::Udp {
+fn port_spec(host_ip: &str, host: u16, container: u16, protocol: crate::ir::Protocol) -> String {
+    let suffix = if protocol == crate::ir::Protocol::Udp {
         "/udp"
     } else {
         ""
@@ -65,7 +62,7 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
                 p.protocol,
             ))),
             Exposure::Internal => {
-                let suffix = if p.protocol == crate::ast::Protocol::Udp {
+                let suffix = if p.protocol == crate::ir::Protocol::Udp {
                     "/udp"
                 } else {
                     ""
@@ -79,30 +76,24 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
                 p.protocol,
             ))),
             Exposure::Restricted(nets) => {
-                if model.provider.is_none() {
-                    diagnostics.push(cannot_enforce(s, p, "compose"));
-                }
                 ports.push(Node::Str(port_spec(
                     "0.0.0.0",
                     p.host,
                     p.container,
                     p.protocol,
                 )));
-                notes.push(format!(
-                    "port {} is restricted to {} by {}",
-                    p.host,
-                    ranges(nets),
-                    enforcing_group(model, s)
+                notes.push(docker::restricted_port(
+                    model,
+                    s,
+                    p,
+                    nets,
+                    "compose",
+                    diagnostics,
                 ));
             }
         }
     }
-    if !ports.is_empty() {
-        match notes.is_empty() {
-            true => m.insert("ports", Node::Seq(ports)),
-            false => m.insert_commented("ports", Node::Seq(ports), notes.join("\n")),
-        };
-    }
+    docker::insert_ports(&mut m, ports, &notes);
     m.insert_seq("expose", expose);
     let mut depends = Map::new();
     for (dep, _) in &s.depends {
@@ -145,16 +136,6 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
         .collect();
     let comment = (!route_notes.is_empty()).then(|| route_notes.join("\n"));
     (m, comment)
-}
-
-pub(super) fn cannot_enforce(s: &Service, p: &crate::ir::Port, target: &str) -> Diagnostic {
-    Diagnostic::new(
-        Code::TargetCannotEnforce,
-        p.level_span,
-        format!("{target} cannot restrict port {} of `{}` to address ranges by itself", p.container, s.name),
-    )
-    .label("restricted, but nothing here would enforce it")
-    .help("add `provider aws { region = \"...\" }` so `infrac build --target terraform` generates the security group that enforces the ranges, or make the port `local` and use an SSH tunnel")
 }
 
 fn networks(model: &Model) -> Map {

@@ -6,7 +6,10 @@
 //! declared `cap_drop`, `restart` or a `no-new-privileges` option wins.
 
 use super::yaml::{strings, Map, Node};
-use crate::ir::{EnvValue, Health, HealthProbe, Model, MountSource, Resources, Service};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::{
+    Duration, EnvValue, Health, HealthProbe, Model, MountSource, Port, Resources, Service,
+};
 
 /// Compose and swarm interpolate `$` in every value; a literal `$` is `$$`.
 pub(super) fn escape_dollars(s: &str) -> String {
@@ -55,34 +58,22 @@ pub(super) fn healthcheck(health: &Health) -> Map {
     };
     let mut m = Map::new();
     m.insert("test", test);
-    m.insert_some("interval", health.interval.as_ref());
-    m.insert_some("timeout", health.timeout.as_ref());
+    let spelled = |d: &Option<Duration>| d.as_ref().map(Duration::to_string);
+    m.insert_some("interval", spelled(&health.interval));
+    m.insert_some("timeout", spelled(&health.timeout));
     m.insert_some("retries", health.retries);
-    m.insert_some("start_period", health.start_period.as_ref());
+    m.insert_some("start_period", spelled(&health.start_period));
     m
-}
-
-/// `512Mi` → `512M` (Docker reads both with binary units); other forms
-/// become a byte count so no unit is misread.
-pub(super) fn memory(value: &str) -> String {
-    for (suffix, docker) in [("Ki", "K"), ("Mi", "M"), ("Gi", "G"), ("Ti", "T")] {
-        if let Some(n) = value.strip_suffix(suffix) {
-            if n.chars().all(|c| c.is_ascii_digit()) {
-                return format!("{n}{docker}");
-            }
-        }
-    }
-    crate::check::memory_bytes(value).map_or_else(|| value.to_string(), |b| b.to_string())
 }
 
 pub(super) fn resources(r: &Resources) -> Map {
     let mut limits = Map::new();
-    limits.insert_some("cpus", r.cpu.as_ref());
-    limits.insert_some("memory", r.memory.as_deref().map(memory));
+    limits.insert_some("cpus", r.cpu.map(|c| c.to_string()));
+    limits.insert_some("memory", r.memory.map(|m| m.docker()));
     limits.insert_some("pids", r.pids.map(|p| p as i64));
     let mut reservations = Map::new();
-    reservations.insert_some("cpus", r.cpu_request.as_ref());
-    reservations.insert_some("memory", r.memory_request.as_deref().map(memory));
+    reservations.insert_some("cpus", r.cpu_request.map(|c| c.to_string()));
+    reservations.insert_some("memory", r.memory_request.map(|m| m.docker()));
     let mut m = Map::new();
     m.insert_map("limits", limits);
     m.insert_map("reservations", reservations);
@@ -186,7 +177,10 @@ pub(super) fn service_base(model: &Model, s: &Service) -> Map {
     if s.host_ipc {
         m.insert("ipc", "host");
     }
-    m.insert_some("stop_grace_period", s.stop_grace_period.as_ref());
+    m.insert_some(
+        "stop_grace_period",
+        s.stop_grace_period.as_ref().map(Duration::to_string),
+    );
     m.insert("logging", logging());
     let mut labels = Map::new();
     for (k, v) in &s.labels {
@@ -194,6 +188,67 @@ pub(super) fn service_base(model: &Model, s: &Service) -> Map {
     }
     m.insert_map("labels", labels);
     m
+}
+
+/// The files of a compose or swarm target: `file` from `root`, and the
+/// compose-lint configuration of the program's waivers.
+pub(super) fn files(
+    file: &str,
+    header: &[String],
+    root: &Map,
+    model: &Model,
+    options: &super::Options,
+) -> Vec<super::Artifact> {
+    let mut artifacts = vec![super::Artifact {
+        path: file.into(),
+        contents: super::yaml::to_string(header, root),
+    }];
+    artifacts.extend(compose_lint_config(model, &options.source));
+    artifacts
+}
+
+/// A `restricted` port of `s` published by compose or swarm (`target`):
+/// the comment that names what enforces its ranges, and the error when
+/// nothing would (no provider, so no security group).
+pub(super) fn restricted_port(
+    model: &Model,
+    s: &Service,
+    p: &Port,
+    nets: &[ipnet::IpNet],
+    target: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> String {
+    if model.provider.is_none() {
+        diagnostics.push(cannot_enforce(s, p, target));
+    }
+    format!(
+        "port {} is restricted to {} by {}",
+        p.host,
+        ranges(nets),
+        enforcing_group(model, s)
+    )
+}
+
+fn cannot_enforce(s: &Service, p: &Port, target: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::TargetCannotEnforce,
+        p.level_span,
+        format!("{target} cannot restrict port {} of `{}` to address ranges by itself", p.container, s.name),
+    )
+    .label("restricted, but nothing here would enforce it")
+    .help("add `provider aws { region = \"...\" }` so `infrac build --target terraform` generates the security group that enforces the ranges, or make the port `local` and use an SSH tunnel")
+}
+
+/// `ports:` of a service, with the notes on its restricted ports as the
+/// comment above it; nothing when no port is published.
+pub(super) fn insert_ports(m: &mut Map, ports: Vec<Node>, notes: &[String]) {
+    if ports.is_empty() {
+        return;
+    }
+    match notes.is_empty() {
+        true => m.insert("ports", Node::Seq(ports)),
+        false => m.insert_commented("ports", Node::Seq(ports), notes.join("\n")),
+    };
 }
 
 /// The ranges a restricted exposure admits, for comments.

@@ -197,12 +197,11 @@ impl<'a> Plan<'a> {
         let mut taken = Taken::new();
         let mut out = Vec::new();
         for (p, proxy) in self.model.services.iter().enumerate() {
-            // A proxy with no port of its own hands nothing on (as in the checker).
-            let Some(reach) = proxy.reach() else { continue };
             for (index, route) in proxy.routes.iter().enumerate() {
-                let handed = match &route.restriction {
-                    Some(nets) => reach.meet(&Exposure::Restricted(nets.clone())),
-                    None => reach.clone(),
+                // The checker settled what each route hands on; a proxy
+                // with no port of its own hands on nothing.
+                let Some(handed) = route.handed.clone() else {
+                    continue;
                 };
                 let ingress = (handed.rank() >= 2).then(|| {
                     claim(
@@ -251,7 +250,7 @@ impl<'a> Plan<'a> {
                 // Served by the Ingress already when the routes to it carry
                 // at least the reach it declares.
                 if let Some(routed) = self.routed_reach(id, port.container) {
-                    if !normal(&port.declared).wider_than(&normal(routed)) {
+                    if !port.declared.wider_than(routed) {
                         continue;
                     }
                 }
@@ -333,20 +332,6 @@ impl<'a> Plan<'a> {
         let mut m = Map::new();
         m.insert("app.kubernetes.io/name", self.name(id));
         m
-    }
-}
-
-/// The exposure with its address ranges sorted, so two spellings of one
-/// reach compare equal.
-fn normal(e: &Exposure) -> Exposure {
-    match e {
-        Exposure::Restricted(nets) => {
-            let mut nets = nets.clone();
-            nets.sort();
-            nets.dedup();
-            Exposure::Restricted(nets)
-        }
-        other => other.clone(),
     }
 }
 
@@ -611,15 +596,15 @@ fn matcher_slug(matcher: &str) -> String {
 }
 
 /// The protocol as Kubernetes spells it.
-pub(crate) fn protocol(p: crate::ast::Protocol) -> &'static str {
+pub(crate) fn protocol(p: crate::ir::Protocol) -> &'static str {
     match p {
-        crate::ast::Protocol::Tcp => "TCP",
-        crate::ast::Protocol::Udp => "UDP",
+        crate::ir::Protocol::Tcp => "TCP",
+        crate::ir::Protocol::Udp => "UDP",
     }
 }
 
 /// A warning that Kubernetes narrows what the program says.
-pub(crate) fn narrows(span: crate::span::Span, message: String) -> Diagnostic {
+pub(crate) fn narrows(span: crate::ir::Span, message: String) -> Diagnostic {
     Diagnostic::new(Code::TargetNarrows, span, message)
 }
 

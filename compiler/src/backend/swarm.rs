@@ -8,8 +8,8 @@
 //! create`); `deploy` carries replicas, placement, resources, restart and
 //! update policies. `depends_on` does not exist in swarm and is left out.
 
-use super::docker::{self, enforcing_group, ranges};
-use super::yaml::{self, strings, Map, Node};
+use super::docker;
+use super::yaml::{strings, Map, Node};
 use super::{Artifact, Options};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Exposure, Mode, Model, Service};
@@ -53,13 +53,10 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
         "Deploy: docker stack deploy -c {FILE} {}",
         options.project
     ));
-    let artifact = Artifact {
-        path: FILE.into(),
-        contents: yaml::to_string(&header, &root),
-    };
-    let mut artifacts = vec![artifact];
-    artifacts.extend(docker::compose_lint_config(model, &options.source));
-    (artifacts, diagnostics)
+    (
+        docker::files(FILE, &header, &root, model, options),
+        diagnostics,
+    )
 }
 
 fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> Map {
@@ -85,14 +82,13 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> Map
                 continue;
             }
             Exposure::Restricted(nets) => {
-                if model.provider.is_none() {
-                    diagnostics.push(super::compose::cannot_enforce(s, p, "swarm"));
-                }
-                notes.push(format!(
-                    "port {} is restricted to {} by {}",
-                    p.host,
-                    ranges(nets),
-                    enforcing_group(model, s)
+                notes.push(docker::restricted_port(
+                    model,
+                    s,
+                    p,
+                    nets,
+                    "swarm",
+                    diagnostics,
                 ));
                 true
             }
@@ -109,12 +105,7 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> Map
             .insert("mode", "host");
         ports.push(Node::Map(port));
     }
-    if !ports.is_empty() {
-        match notes.is_empty() {
-            true => m.insert("ports", Node::Seq(ports)),
-            false => m.insert_commented("ports", Node::Seq(ports), notes.join("\n")),
-        };
-    }
+    docker::insert_ports(&mut m, ports, &notes);
     m.insert("deploy", deploy(model, s));
     m
 }

@@ -15,10 +15,14 @@
 //!
 //! Alongside each widened port we keep the route that widened it last, so
 //! a finding can show the whole path from the public edge to the port.
+//! [`apply`] writes the outcome into the IR once: every port's effective
+//! exposure and witness path, every route's reach handed on. Backends read
+//! those and never follow routes themselves.
 
 use std::collections::VecDeque;
 
-use crate::ir::{Exposure, Model, ServiceId};
+pub(crate) use crate::ir::Hop;
+use crate::ir::{Exposure, Model, Route, ServiceId};
 
 /// The route that last widened a port: (proxy, index in its `routes`).
 pub(crate) type Witness = (ServiceId, usize);
@@ -61,10 +65,7 @@ pub(crate) fn compute(model: &Model) -> Effective {
             continue; // a proxy with no port of its own hands nothing on
         };
         for (r, route) in model.service(proxy).routes.iter().enumerate() {
-            let handed = match &route.restriction {
-                Some(list) => reach.meet(&Exposure::Restricted(list.clone())),
-                None => reach.clone(),
-            };
+            let handed = hands_on(&reach, route);
             let target = model.service(route.target);
             let Some(p) = target.ports.iter().position(|p| p.container == route.port) else {
                 continue;
@@ -85,39 +86,60 @@ pub(crate) fn compute(model: &Model) -> Effective {
     Effective { exposure, witness }
 }
 
-/// Writes the effective exposures into the model's ports.
+/// What a route hands on from a proxy of reach `reach`: the reach,
+/// narrowed by the route's own allowlist.
+fn hands_on(reach: &Exposure, route: &Route) -> Exposure {
+    match &route.restriction {
+        Some(list) => reach.meet(&Exposure::Restricted(list.clone())),
+        None => reach.clone(),
+    }
+}
+
+/// The widest effective exposure of a service's ports: the reach a proxy
+/// hands on through its routes (`None` without a port of its own).
+fn reach(effective: &Effective, service: ServiceId) -> Option<Exposure> {
+    effective.exposure[service.index()]
+        .iter()
+        .cloned()
+        .reduce(|a, b| a.join(&b))
+}
+
+/// Writes the outcome into the model: each port's effective exposure and
+/// witness path, each route's reach handed on.
 pub(crate) fn apply(mut model: Model, effective: &Effective) -> Model {
-    for (s, service) in model.services.iter_mut().enumerate() {
-        for (p, port) in service.ports.iter_mut().enumerate() {
+    let witnesses: Vec<Vec<Vec<Hop>>> = (0..model.services.len())
+        .map(|s| {
+            (0..model.services[s].ports.len())
+                .map(|p| path(effective, ServiceId(s as u32), p))
+                .collect()
+        })
+        .collect();
+    for ((s, service), witnesses) in model.services.iter_mut().enumerate().zip(witnesses) {
+        for ((p, port), witness) in service.ports.iter_mut().enumerate().zip(witnesses) {
             port.effective = effective.exposure[s][p].clone();
+            port.witness = witness;
+        }
+        let reach = reach(effective, ServiceId(s as u32));
+        for route in &mut service.routes {
+            route.handed = reach.as_ref().map(|r| hands_on(r, route));
         }
     }
     model
 }
 
-/// One hop of the path that widened a port.
-pub(crate) struct Hop {
-    pub(crate) proxy: ServiceId,
-    pub(crate) route: usize,
-}
-
 /// The routes that carried reach to `service`'s port `port`, nearest first:
 /// the route into the port, then the route into the proxy's widest port,
 /// and so on back to a port that declared its level itself.
-pub(crate) fn path(
-    model: &Model,
-    effective: &Effective,
-    service: ServiceId,
-    port: usize,
-) -> Vec<Hop> {
-    let mut hops = Vec::new();
-    let mut seen = vec![false; model.services.len()];
+pub(crate) fn path(effective: &Effective, service: ServiceId, port: usize) -> Vec<Hop> {
+    let mut hops: Vec<Hop> = Vec::new();
     let mut at = (service, port);
     while let Some((proxy, route)) = effective.witness[at.0.index()][at.1] {
-        if seen[proxy.index()] {
+        // A route cycle: each proxy once. Paths are a few hops long, so a
+        // scan beats a set (and allocates nothing for the ports that have
+        // no witness, nearly all of them).
+        if hops.iter().any(|h| h.proxy == proxy) {
             break;
         }
-        seen[proxy.index()] = true;
         hops.push(Hop { proxy, route });
         let Some(widest) = widest_port(effective, proxy) else {
             break;
@@ -131,4 +153,63 @@ pub(crate) fn path(
 pub(crate) fn widest_port(effective: &Effective, service: ServiceId) -> Option<usize> {
     let ports = &effective.exposure[service.index()];
     (0..ports.len()).max_by(|a, b| ports[*a].rank().cmp(&ports[*b].rank()).then(b.cmp(a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::{Exposure, Hop, Ranges, ServiceId};
+    use crate::source::Sources;
+
+    /// The model carries the fixpoint's outcome: what every route hands on,
+    /// and each port's effective exposure with the path that explains it.
+    #[test]
+    fn routes_carry_their_reach_and_ports_their_witness() {
+        let text = r#"
+service edge {
+  image = "nginx:1.27"
+  port 443 public
+  route "app.example.com" -> mid:8080
+}
+service mid {
+  image = "nginx:1.27"
+  port 8080 internal
+  route "/api" -> api:9000 restricted(["10.1.0.0/16", "10.0.0.0/16"])
+}
+service api {
+  image = "ghcr.io/acme/api:1.0"
+  port 9000 local
+}
+service lonely {
+  image = "nginx:1.27"
+  route "/x" -> api:9000
+}
+"#;
+        let mut sources = Sources::new();
+        let id = sources.add("chain.inf", text);
+        let checked = crate::check::check(&mut sources, id);
+        let model = checked.analysed().expect("the program elaborates");
+        let by_name =
+            |n: &str| ServiceId(model.services.iter().position(|s| s.name == n).unwrap() as u32);
+        let (edge, mid, api) = (by_name("edge"), by_name("mid"), by_name("api"));
+        let narrowed = Exposure::Restricted(Ranges::new(["10.0.0.0/15".parse().unwrap()]));
+        assert_eq!(model.service(edge).routes[0].handed, Some(Exposure::Public));
+        assert_eq!(model.service(mid).routes[0].handed, Some(narrowed.clone()));
+        assert_eq!(model.service(by_name("lonely")).routes[0].handed, None);
+        let port = &model.service(api).ports[0];
+        assert_eq!(port.effective, narrowed);
+        assert_eq!(
+            port.witness,
+            vec![
+                Hop {
+                    proxy: mid,
+                    route: 0
+                },
+                Hop {
+                    proxy: edge,
+                    route: 0
+                }
+            ]
+        );
+        assert!(model.service(edge).ports[0].witness.is_empty());
+    }
 }

@@ -6,12 +6,14 @@ use super::Ctx;
 use crate::ast::{Decl, DeclKind, Stmt, ValueKind};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::*;
+use crate::schema;
 
-pub(super) const NODE_ATTRS: &[&str] = &["role", "ssh", "engine", "labels"];
-pub(super) const NETWORK_ATTRS: &[&str] = &["internal", "encrypted", "external", "driver"];
-pub(super) const VOLUME_ATTRS: &[&str] = &["external", "driver"];
-pub(super) const SECRET_ATTRS: &[&str] = &["from"];
-pub(super) const PROVIDER_ATTRS: &[&str] = &["region", "vpc_id"];
+/// The keys of each item, from the one attribute table.
+const NODE_ATTRS: &[&str] = &schema::NODE_KEYS;
+const NETWORK_ATTRS: &[&str] = &schema::NETWORK_KEYS;
+const VOLUME_ATTRS: &[&str] = &schema::VOLUME_KEYS;
+const SECRET_ATTRS: &[&str] = &schema::SECRET_KEYS;
+const PROVIDER_ATTRS: &[&str] = &schema::PROVIDER_KEYS;
 
 /// The name of the network of services that name none.
 pub const DEFAULT_NETWORK: &str = "default";
@@ -144,7 +146,7 @@ impl<'a> Ctx<'a> {
 
     /// `engine = local | ssh | tls | tcp`, or `tls(restricted(LIST))` for a
     /// TLS engine API that operators reach from those ranges too.
-    fn engine(&mut self, value: &crate::ast::Value) -> (Engine, Option<Vec<ipnet::IpNet>>) {
+    fn engine(&mut self, value: &crate::ast::Value) -> (Engine, Option<Ranges>) {
         let v = self.deref(value);
         if let ValueKind::Call { func, args } = &v.kind {
             if func.node == "tls" {

@@ -7,6 +7,18 @@ use ipnet::IpNet;
 use super::Ctx;
 use crate::ast::{Value, ValueKind};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::{QuantityError, Ranges};
+
+/// What a typed quantity is called in messages, and how one is written.
+pub(super) struct QuantityKind<T> {
+    /// `a duration`, `an amount of memory`.
+    pub(super) noun: &'static str,
+    /// The label of a malformed one: `expected a size such as "512Mi" or "1Gi"`.
+    pub(super) expected: &'static str,
+    /// One written well, for the help of an absurd one: `"512Mi"`.
+    pub(super) example: &'static str,
+    pub(super) parse: fn(&str) -> Result<T, QuantityError>,
+}
 
 /// How deep `let a = b` chains may go before we call it a cycle.
 const LET_DEPTH: usize = 32;
@@ -67,6 +79,47 @@ impl Ctx<'_> {
             ValueKind::Bool(b) => Some(b.to_string()),
             _ => {
                 self.type_error(value, what, "a string or a number");
+                None
+            }
+        }
+    }
+
+    /// A typed quantity (a duration, memory, CPUs) from `text`, the value
+    /// read as a string or scalar: malformed is `invalid-value`, absurd
+    /// (`"99999999999999999999Gi"`) is `value-out-of-range`.
+    pub(super) fn quantity<T>(
+        &mut self,
+        value: &Value,
+        what: &str,
+        text: String,
+        kind: &QuantityKind<T>,
+    ) -> Option<T> {
+        match (kind.parse)(&text) {
+            Ok(q) => Some(q),
+            Err(QuantityError::Malformed) => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::InvalidValue,
+                        value.span,
+                        format!("`{text}` is not {}", kind.noun),
+                    )
+                    .label(kind.expected),
+                );
+                None
+            }
+            Err(QuantityError::OutOfRange { bound }) => {
+                self.diagnostics.push(
+                    Diagnostic::new(
+                        Code::ValueOutOfRange,
+                        value.span,
+                        format!("`{text}` is out of range for {what}"),
+                    )
+                    .label(format!("must be {bound}"))
+                    .help(format!(
+                        "{what} takes {} of {bound}, such as {}",
+                        kind.noun, kind.example
+                    )),
+                );
                 None
             }
         }
@@ -202,8 +255,9 @@ impl Ctx<'_> {
     }
 
     /// A restriction's address list: `["203.0.113.7/32"]` or a `let` name.
-    /// A bare address is taken as a single host (`/32` or `/128`).
-    pub(super) fn cidrs(&mut self, value: &Value, what: &str) -> Option<Vec<IpNet>> {
+    /// A bare address is taken as a single host (`/32` or `/128`). The
+    /// list is canonical from here on (sorted, merged: [`Ranges`]).
+    pub(super) fn cidrs(&mut self, value: &Value, what: &str) -> Option<Ranges> {
         let items = self.list(value, what)?;
         let mut nets = Vec::new();
         for item in items {
@@ -223,7 +277,7 @@ impl Ctx<'_> {
                 ),
             }
         }
-        Some(nets)
+        Some(Ranges::new(nets))
     }
 }
 

@@ -95,6 +95,7 @@ catalogue! {
     UnknownFinding       = "E1011", "unknown-finding",       Error,   NotAFinding, "an `allow` naming a finding that does not exist";
     CannotWaive          = "E1012", "cannot-waive",          Error,   NotAFinding, "an `allow` for a finding that may never be waived";
     TemplateCycle        = "E1013", "template-cycle",        Error,   NotAFinding, "templates that extend each other in a cycle";
+    ValueOutOfRange      = "E1014", "value-out-of-range",    Error,   NotAFinding, "a duration, amount of memory or number of CPUs beyond any deployment";
     UnusedWaiver         = "W1001", "unused-waiver",         Warning, NotAFinding, "an `allow` that matches no finding";
 
     // 2xxx: exposure and reachability

@@ -156,37 +156,8 @@ pub fn import_files_with(
     }
 }
 
-/// The attribute order of an imported service block.
-const SERVICE_ORDER: &[&str] = &[
-    "image",
-    "entrypoint",
-    "command",
-    "user",
-    "working_dir",
-    "replicas",
-    "mode",
-    "on",
-    "placement",
-    "networks",
-    "depends",
-    "secrets",
-    "env",
-    "mounts",
-    "tmpfs",
-    "health",
-    "resources",
-    "cap_add",
-    "cap_drop",
-    "privileged",
-    "host_network",
-    "host_pid",
-    "host_ipc",
-    "read_only",
-    "security_opt",
-    "labels",
-    "restart",
-    "stop_grace_period",
-];
+/// The attribute order of an imported service block: the attribute table's.
+const SERVICE_ORDER: &[&str] = &crate::schema::SERVICE_KEYS;
 
 /// A declaration being built: its name as written in the YAML and in the
 /// program, and its attributes.

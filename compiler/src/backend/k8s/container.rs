@@ -8,7 +8,9 @@ use super::workload::{capability, identity, waived};
 use super::{narrows, protocol, Plan};
 use crate::backend::yaml::{strings, Map, Node};
 use crate::diagnostics::Diagnostic;
-use crate::ir::{EnvValue, Health, HealthProbe, Resources, Service, ServiceId};
+use crate::ir::{
+    Bytes, Duration, EnvValue, Health, HealthProbe, MilliCpu, Resources, Service, ServiceId,
+};
 
 pub(super) fn container(
     plan: &Plan<'_>,
@@ -135,7 +137,7 @@ fn probes(c: &mut Map, s: &Service, skips: &mut Vec<(&'static str, String)>) {
     let Some(port) = s
         .ports
         .iter()
-        .find(|p| p.protocol == crate::ast::Protocol::Tcp)
+        .find(|p| p.protocol == crate::ir::Protocol::Tcp)
     else {
         let reason =
             "the program declares no health check and the service has no port to probe (W4002)";
@@ -185,127 +187,57 @@ fn probe(h: &Health, liveness: bool) -> Map {
     if liveness {
         m.insert_some(
             "initialDelaySeconds",
-            h.start_period.as_deref().and_then(seconds),
+            h.start_period.as_ref().map(Duration::k8s_seconds),
         );
     }
-    m.insert_some("periodSeconds", h.interval.as_deref().and_then(seconds));
-    m.insert_some("timeoutSeconds", h.timeout.as_deref().and_then(seconds));
+    m.insert_some(
+        "periodSeconds",
+        h.interval.as_ref().map(Duration::k8s_seconds),
+    );
+    m.insert_some(
+        "timeoutSeconds",
+        h.timeout.as_ref().map(Duration::k8s_seconds),
+    );
     m.insert_some("failureThreshold", h.retries);
     m
-}
-
-/// Whole seconds of a checked duration (`1m30s` → 90), at least 1.
-pub(super) fn seconds(duration: &str) -> Option<u32> {
-    let mut total_ms: u64 = 0;
-    let mut rest = duration;
-    while !rest.is_empty() {
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        let n: u64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let (unit_ms, len) = if rest.starts_with("ms") {
-            (1, 2)
-        } else if rest.starts_with("us") {
-            (0, 2)
-        } else if rest.starts_with('s') {
-            (1000, 1)
-        } else if rest.starts_with('m') {
-            (60_000, 1)
-        } else if rest.starts_with('h') {
-            (3_600_000, 1)
-        } else {
-            return None;
-        };
-        total_ms = total_ms.saturating_add(n.saturating_mul(unit_ms));
-        rest = &rest[len..];
-    }
-    Some(total_ms.div_ceil(1000).clamp(1, u64::from(u32::MAX)) as u32)
 }
 
 /// Requests and limits for cpu, memory and ephemeral storage, and whether
 /// a cpu or memory value had to be defaulted.
 fn resources(r: &Resources) -> (Map, bool) {
-    let cpu_request = r.cpu_request.as_deref().and_then(millicores);
+    let cpu_request = r.cpu_request.map(|c| c.millis());
     let cpu_limit = r
         .cpu
-        .as_deref()
-        .and_then(millicores)
+        .map(|c| c.millis())
         .unwrap_or_else(|| cpu_request.unwrap_or(0).max(500));
     // The API rejects a request above its limit: a request never exceeds it.
     let cpu_request = cpu_request.unwrap_or(100).min(cpu_limit);
-    let memory_limit = r
-        .memory
-        .as_deref()
-        .map(memory)
-        .or_else(|| r.memory_request.as_deref().map(memory))
-        .map_or_else(
-            || "512Mi".to_string(),
-            |m| larger(m, "512Mi", r.memory.is_none()),
-        );
-    let memory_request = smaller(
-        &memory_limit,
-        &r.memory_request
-            .as_deref()
-            .map_or_else(|| "128Mi".to_string(), memory),
-    );
+    let default_limit = Bytes::mebibytes(512);
+    let memory_limit = match (r.memory, r.memory_request) {
+        (Some(limit), _) => limit,
+        // Only a request: the default limit, unless the request is above it.
+        (None, Some(request)) if request.bytes() >= default_limit.bytes() => request,
+        (None, _) => default_limit,
+    };
+    let memory_request = r.memory_request.unwrap_or(Bytes::mebibytes(128));
+    let memory_request = if memory_limit.bytes() < memory_request.bytes() {
+        memory_limit
+    } else {
+        memory_request
+    };
     let mut requests = Map::new();
     requests
-        .insert("cpu", cpu(cpu_request))
-        .insert("memory", memory_request)
+        .insert("cpu", MilliCpu::from_millis(cpu_request).k8s())
+        .insert("memory", memory_request.k8s())
         .insert("ephemeral-storage", "64Mi");
     let mut limits = Map::new();
     limits
-        .insert("cpu", cpu(cpu_limit))
-        .insert("memory", memory_limit)
+        .insert("cpu", MilliCpu::from_millis(cpu_limit).k8s())
+        .insert("memory", memory_limit.k8s())
         .insert("ephemeral-storage", "1Gi");
     let mut m = Map::new();
     m.insert("requests", requests).insert("limits", limits);
     (m, r.cpu.is_none() || r.memory.is_none())
-}
-
-/// `a`, or the default `b` when `a` was only a request below it.
-fn larger(a: String, b: &str, a_is_request: bool) -> String {
-    let bytes = |s: &str| crate::check::memory_bytes(s).unwrap_or(0);
-    if a_is_request && bytes(&a) < bytes(b) {
-        b.to_string()
-    } else {
-        a
-    }
-}
-
-fn smaller(a: &str, b: &str) -> String {
-    let bytes = |s: &str| crate::check::memory_bytes(s).unwrap_or(0);
-    if bytes(a) < bytes(b) { a } else { b }.to_string()
-}
-
-/// Compose-style CPUs (`"0.5"`) in millicores.
-fn millicores(cpus: &str) -> Option<i64> {
-    let c: f64 = cpus.parse().ok()?;
-    Some(((c * 1000.0).round() as i64).max(1))
-}
-
-/// Millicores as Kubernetes writes them: `500m`, `2`.
-fn cpu(millis: i64) -> String {
-    if millis % 1000 == 0 {
-        (millis / 1000).to_string()
-    } else {
-        format!("{millis}m")
-    }
-}
-
-/// A memory size as a Kubernetes quantity: binary and upper-case decimal
-/// suffixes stay as written; anything else (`512MB`, `1g`) becomes bytes,
-/// since Kubernetes reads `m` as milli.
-pub(crate) fn memory(value: &str) -> String {
-    let digits_end = value
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(value.len());
-    let (number, unit) = value.split_at(digits_end);
-    let kept = matches!(unit, "Ki" | "Mi" | "Gi" | "Ti" | "k" | "M" | "G" | "T")
-        || (unit.is_empty() && !number.contains('.'));
-    if kept && number.parse::<f64>().is_ok() {
-        return value.to_string();
-    }
-    crate::check::memory_bytes(value).map_or_else(|| value.to_string(), |b| b.to_string())
 }
 
 #[cfg(test)]
@@ -313,28 +245,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quantities() {
-        assert_eq!(cpu(millicores("0.5").unwrap()), "500m");
-        assert_eq!(cpu(millicores("2").unwrap()), "2");
-        assert_eq!(cpu(millicores("0.25").unwrap()), "250m");
-        assert_eq!(cpu(millicores("1.5").unwrap()), "1500m");
-        assert_eq!(memory("512Mi"), "512Mi");
-        assert_eq!(memory("1G"), "1G");
-        assert_eq!(memory("1g"), "1000000000");
-        assert_eq!(memory("512MB"), "512000000");
-        assert_eq!(memory("1.5Gi"), "1.5Gi");
-        assert_eq!(seconds("10s"), Some(10));
-        assert_eq!(seconds("1m30s"), Some(90));
-        assert_eq!(seconds("500ms"), Some(1));
-    }
-
-    #[test]
     fn requests_never_exceed_limits() {
         let r = Resources {
-            cpu: Some("0.5".into()),
-            cpu_request: Some("1".into()),
-            memory: Some("256Mi".into()),
-            memory_request: Some("1Gi".into()),
+            cpu: MilliCpu::parse("0.5").ok(),
+            cpu_request: MilliCpu::parse("1").ok(),
+            memory: Bytes::parse("256Mi").ok(),
+            memory_request: Bytes::parse("1Gi").ok(),
             ..Resources::default()
         };
         let (m, defaulted) = resources(&r);
@@ -350,8 +266,8 @@ mod tests {
     #[test]
     fn defaults_respect_requests() {
         let r = Resources {
-            cpu_request: Some("2".into()),
-            memory_request: Some("1Gi".into()),
+            cpu_request: MilliCpu::parse("2").ok(),
+            memory_request: Bytes::parse("1Gi").ok(),
             ..Resources::default()
         };
         let (m, defaulted) = resources(&r);

@@ -7,9 +7,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{claim, narrows, protocol, Balancer, Object, Plan, INGRESS_CLASS, INGRESS_NAMESPACE};
-use crate::ast::Protocol;
 use crate::backend::yaml::{strings, Map, Node};
 use crate::diagnostics::Diagnostic;
+use crate::ir::Protocol;
 use crate::ir::{Exposure, Port, ServiceId};
 
 /// The ports other pods may reach: every port but `local` ones that no

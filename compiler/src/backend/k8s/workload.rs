@@ -5,7 +5,7 @@
 //! let through with a waiver is emitted as written, with the checkov skip
 //! that says so.
 
-use super::container::{container, seconds};
+use super::container::container;
 use super::volumes::Volumes;
 use super::{checkov_skips, narrows, Object, Plan};
 use crate::backend::yaml::{Map, Node};
@@ -309,8 +309,8 @@ fn pod_spec(
         pod.insert("hostIPC", true);
         skips.push(("CKV_K8S_18", waived("host_ipc")));
     }
-    if let Some(seconds) = s.stop_grace_period.as_deref().and_then(seconds) {
-        pod.insert("terminationGracePeriodSeconds", seconds);
+    if let Some(grace) = &s.stop_grace_period {
+        pod.insert("terminationGracePeriodSeconds", grace.k8s_seconds());
     }
     pod.insert("securityContext", security);
     let mut node_selector = Map::new();

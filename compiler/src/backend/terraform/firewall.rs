@@ -29,8 +29,8 @@ use std::collections::HashSet;
 
 use ipnet::IpNet;
 
-use crate::ast::Protocol;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::Protocol;
 use crate::ir::{Engine, Exposure, Model, Role, Service, Ssh};
 
 /// A security group: a node's, or the cluster's.

@@ -48,7 +48,7 @@ fn class_reason(service: &Service) -> String {
 /// The route that hands reach on to `service`'s port `port`, rewritten
 /// with an allowlist: `route "ci.example.com" -> jenkins:8080 restricted(office)`.
 fn restricted_route(model: &Model, effective: &Effective, id: ServiceId, port: usize) -> String {
-    let Some(hop) = path(model, effective, id, port).into_iter().next() else {
+    let Some(hop) = path(effective, id, port).into_iter().next() else {
         return "route \"...\" -> ... restricted(office)".to_string();
     };
     let route = &model.service(hop.proxy).routes[hop.route];
@@ -91,7 +91,7 @@ fn exposure_finding(
 ) -> Diagnostic {
     let service = model.service(id);
     let p = &service.ports[port];
-    let hops = path(model, effective, id, port);
+    let hops = path(effective, id, port);
     let opened_here = p.declared.rank() >= p.effective.rank() || hops.is_empty();
     let mut d = if opened_here {
         Diagnostic::new(code, p.level_span, message).label(format!(
