@@ -189,6 +189,9 @@ pub(crate) struct Ctx<'a> {
     /// Id of every declaration by kind and name (name order), built on
     /// first use once the tables are complete.
     ids: HashMap<DeclKind, HashMap<&'a str, u32>>,
+    /// The model has the implicit `default` network (some service names no
+    /// network and none is declared with that name): it takes an id.
+    implicit_default_network: bool,
 }
 
 impl<'a> Ctx<'a> {

@@ -102,6 +102,10 @@ impl<'a> Ctx<'a> {
                 span: Span::default(),
             });
             model.networks.sort_by(|a, b| a.name.cmp(&b.name));
+            // Network ids must count it, or every network after it in
+            // name order resolves to its neighbour.
+            self.implicit_default_network = true;
+            self.ids.remove(&DeclKind::Network);
         }
         let merged: Vec<Merged<'a>> = decls.iter().map(|d| self.merge(d)).collect();
         for m in &merged {
@@ -291,6 +295,12 @@ impl<'a> Ctx<'a> {
                     as u32,
             )],
         };
+        debug_assert!(
+            networks
+                .iter()
+                .all(|id| model.networks.get(id.index()).is_some()),
+            "a network id outside the model's list"
+        );
         let depends = match m.attrs.get("depends") {
             Some(attr) => self.dependency_list(&attr.value),
             None => Vec::new(),
