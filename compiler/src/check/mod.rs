@@ -22,7 +22,7 @@ use indexmap::IndexMap;
 
 pub use catalogue::{repository_path, Catalogue};
 pub(crate) use names::closest as closest_finding;
-pub(crate) use rules::{credential_in_value, is_credential_key};
+pub use rules::env_credential;
 pub use services::{is_duration, memory_bytes};
 
 use crate::ast::{self, Attribute, Decl, DeclKind, Item, Stmt, Value};

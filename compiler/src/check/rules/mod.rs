@@ -3,13 +3,14 @@
 //! exposure (2xxx levels and ceilings), reach (2xxx networks, cycles,
 //! conflicts), secrets (3xxx), host (4xxx).
 
+mod credentials;
 mod exposure;
 mod host;
 mod reach;
 mod secrets;
 
 // The importer turns literal credentials into secrets by the same rules.
-pub(crate) use secrets::{credential_in_value, is_credential_key};
+pub use credentials::env_credential;
 
 use super::exposure::Effective;
 use super::Ctx;
