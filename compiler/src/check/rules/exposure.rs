@@ -196,8 +196,16 @@ fn address_count(net: &IpNet) -> String {
     }
 }
 
-fn is_open(nets: &[IpNet]) -> bool {
-    nets.is_empty() || nets.iter().any(|n| n.prefix_len() == 0)
+/// Whether a reach is the whole internet: `public`, or a restriction whose
+/// ranges together cover it (see [`super::coverage`]). Ceilings and the
+/// remote-admin rules judge this, so waiving `open-restriction` never
+/// turns an open list into an accepted one.
+pub(super) fn reaches_world(e: &Exposure) -> bool {
+    match e {
+        Exposure::Public => true,
+        Exposure::Restricted(nets) => super::coverage::open_reason(nets).is_some(),
+        _ => false,
+    }
 }
 
 /// `data` above `internal`, `admin` at `public` (or restricted to everything).
@@ -234,7 +242,7 @@ pub(super) fn ceilings(ctx: &mut Ctx<'_>, model: &Model, effective: &Effective) 
                     });
                     ctx.diagnostics.push(d);
                 }
-                Class::Admin if eff.rank() == Exposure::Public.rank() => {
+                Class::Admin if reaches_world(eff) => {
                     let d = exposure_finding(
                         model,
                         effective,
@@ -291,17 +299,7 @@ pub(super) fn restrictions(ctx: &mut Ctx<'_>, model: &Model) {
         }
     }
     for (nets, span) in lists {
-        if is_open(nets) {
-            let why = if nets.is_empty() {
-                "the list is empty".to_string()
-            } else {
-                let all: Vec<String> = nets
-                    .iter()
-                    .filter(|n| n.prefix_len() == 0)
-                    .map(|n| n.to_string())
-                    .collect();
-                format!("`{}` contains every address", all.join("`, `"))
-            };
+        if let Some(why) = super::coverage::open_reason(nets) {
             ctx.diagnostics.push(
                 Diagnostic::new(Code::OpenRestriction, span, format!("this restriction restricts nothing: {why}"))
                     .label("open to everyone")
@@ -349,7 +347,7 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                     ctx.diagnostics.push(d);
                 }
             }
-            if port.container == 6443 && eff.rank() == Exposure::Public.rank() {
+            if port.container == 6443 && reaches_world(eff) {
                 let d = exposure_finding(
                     model,
                     effective,
@@ -370,7 +368,7 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                 .iter()
                 .find(|(n, _)| *n == port.container)
             {
-                if eff.rank() == Exposure::Public.rank() {
+                if reaches_world(eff) {
                     let d = exposure_finding(model, effective, id, p, Code::RemoteAdminPublic, format!(
                         "{what} (port {}) of `{}` is open to the internet",
                         spec(port), service.name
@@ -409,7 +407,12 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
 /// SSH open to the world, and the engine API on plain TCP.
 pub(super) fn nodes(ctx: &mut Ctx<'_>, model: &Model) {
     for node in &model.nodes {
-        if node.ssh == Ssh::Public {
+        let ssh_open = match &node.ssh {
+            Ssh::Public => true,
+            Ssh::Restricted(nets) => super::coverage::open_reason(nets).is_some(),
+            Ssh::None => false,
+        };
+        if ssh_open {
             ctx.diagnostics.push(
                 Diagnostic::new(Code::SshPublic, node.ssh_span, format!("SSH on node `{}` is open to the whole internet", node.name))
                     .label("anyone can try to log in here")

@@ -3,6 +3,7 @@
 //! exposure (2xxx levels and ceilings), reach (2xxx networks, cycles,
 //! conflicts), secrets (3xxx), host (4xxx).
 
+mod coverage;
 mod credentials;
 mod exposure;
 mod host;
