@@ -7,6 +7,7 @@ mod coverage;
 mod credentials;
 mod exposure;
 mod host;
+mod paths;
 mod reach;
 mod secrets;
 
