@@ -11,7 +11,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Class, ClassOrigin, Engine, Exposure, Model, Port, Service, ServiceId, Ssh};
 
 /// Cluster ports that only the cluster's own nodes may reach.
-const CLUSTER_PORTS: &[(u16, &str)] = &[
+pub(super) const CLUSTER_PORTS: &[(u16, &str)] = &[
     (2377, "swarm cluster management"),
     (7946, "swarm node gossip"),
     (4789, "swarm overlay VXLAN"),
@@ -24,7 +24,7 @@ const CLUSTER_PORTS: &[(u16, &str)] = &[
 ];
 
 /// Remote shells and desktops.
-const REMOTE_ADMIN_PORTS: &[(u16, &str)] = &[
+pub(super) const REMOTE_ADMIN_PORTS: &[(u16, &str)] = &[
     (22, "SSH"),
     (23, "telnet"),
     (3389, "RDP"),
@@ -143,6 +143,12 @@ fn exposure_finding(
             ),
         )
     };
+    if service.host_network {
+        d = d.secondary(
+            service.attr_span("host_network"),
+            "`host_network = true`: every port listens on the host's own interfaces, whatever level it declares",
+        );
+    }
     // The class matters only to the ceiling findings; cluster, remote-admin
     // and engine ports are judged whatever the class.
     if !matches!(code, Code::DataExposed | Code::AdminPublic) {
@@ -214,7 +220,7 @@ pub(super) fn ceilings(ctx: &mut Ctx<'_>, model: &Model, effective: &Effective) 
         let id = ServiceId(i as u32);
         for (p, port) in service.ports.iter().enumerate() {
             let eff = &port.effective;
-            let via_route = port.declared.rank() < eff.rank();
+            let via_route = port.declared.rank() < eff.rank() && !service.host_network;
             let reach = if via_route { " through a route" } else { "" };
             match service.class {
                 Class::Data if eff.rank() > Exposure::Internal.rank() => {

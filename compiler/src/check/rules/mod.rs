@@ -7,6 +7,7 @@ mod coverage;
 mod credentials;
 mod exposure;
 mod host;
+mod host_ports;
 mod paths;
 mod reach;
 mod secrets;
@@ -24,6 +25,7 @@ pub(super) fn run(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph, effective: &E
     exposure::restrictions(ctx, model);
     exposure::sensitive_ports(ctx, model, effective);
     exposure::nodes(ctx, model);
+    host_ports::host_ports(ctx, model);
     reach::dependencies(ctx, model);
     reach::routes(ctx, model);
     reach::cycles(ctx, model, graph);
