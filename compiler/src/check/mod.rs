@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-pub use catalogue::{repository_path, Catalogue};
+pub use catalogue::{repository_path, Catalogue, Entry as CatalogueEntry};
 pub(crate) use names::closest as closest_finding;
 pub use rules::env_credential;
 pub use services::{is_duration, memory_bytes};
@@ -180,7 +180,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) redactions: Vec<Span>,
     tables: names::Tables<'a>,
     lets: HashMap<&'a str, &'a Value>,
-    all_class_decls: Vec<&'a Decl>,
+    /// Every `class` item, and whether it is the stdlib's.
+    all_class_decls: Vec<(&'a Decl, bool)>,
     catalogue: Catalogue,
     /// `allow` statements with the span of the block they stand in.
     waivers: Vec<waivers::Allow<'a>>,
@@ -218,7 +219,7 @@ impl<'a> Ctx<'a> {
                 }
                 Item::Decl(decl) => {
                     if decl.kind == DeclKind::Class {
-                        self.all_class_decls.push(decl);
+                        self.all_class_decls.push((decl, stdlib));
                     } else if !(stdlib && decl.kind != DeclKind::Template) {
                         self.declare(decl);
                     }

@@ -11,7 +11,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Class, ClassOrigin, Engine, Exposure, Model, Port, Service, ServiceId, Ssh};
 
 /// Cluster ports that only the cluster's own nodes may reach.
-pub(super) const CLUSTER_PORTS: &[(u16, &str)] = &[
+const CLUSTER_PORTS: &[(u16, &str)] = &[
     (2377, "swarm cluster management"),
     (7946, "swarm node gossip"),
     (4789, "swarm overlay VXLAN"),
@@ -23,15 +23,25 @@ pub(super) const CLUSTER_PORTS: &[(u16, &str)] = &[
     (10259, "kube-scheduler"),
 ];
 
-/// Remote shells and desktops.
-pub(super) const REMOTE_ADMIN_PORTS: &[(u16, &str)] = &[
-    (22, "SSH"),
-    (23, "telnet"),
-    (3389, "RDP"),
-    (5900, "VNC"),
-    (5985, "WinRM"),
-    (5986, "WinRM over TLS"),
+/// Remote shells, desktops and host consoles, as port ranges: a port here
+/// is remote administration whatever the image.
+const REMOTE_ADMIN_PORTS: &[(u16, u16, &str)] = &[
+    (22, 22, "SSH"),
+    (23, 23, "telnet"),
+    (3389, 3389, "RDP"),
+    (5900, 5910, "VNC"),
+    (5985, 5985, "WinRM"),
+    (5986, 5986, "WinRM over TLS"),
+    (2376, 2376, "the Docker engine API (TLS)"),
 ];
+
+/// What remote administration port `n` is, if it is one.
+pub(super) fn remote_admin_port(n: u16) -> Option<&'static str> {
+    REMOTE_ADMIN_PORTS
+        .iter()
+        .find(|(lo, hi, _)| (*lo..=*hi).contains(&n))
+        .map(|(_, _, what)| *what)
+}
 
 fn class_reason(service: &Service) -> String {
     match &service.class_origin {
@@ -370,10 +380,16 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                 );
                 ctx.diagnostics.push(d);
             }
-            if let Some((_, what)) = REMOTE_ADMIN_PORTS
-                .iter()
-                .find(|(n, _)| *n == port.container)
-            {
+            // The port table, or the catalogue: an sshd or VNC image is a
+            // remote shell on whatever port it listens (2222, 5901, ...).
+            let remote = remote_admin_port(port.container)
+                .map(str::to_string)
+                .or_else(|| {
+                    ctx.catalogue
+                        .remote_admin(&service.image)
+                        .map(|entry| format!("a remote shell (`{entry}` in the stdlib catalogue)"))
+                });
+            if let Some(what) = remote {
                 if reaches_world(eff) {
                     let d = exposure_finding(model, effective, id, p, Code::RemoteAdminPublic, format!(
                         "{what} (port {}) of `{}` is open to the internet",

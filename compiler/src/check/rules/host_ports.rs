@@ -12,11 +12,18 @@
 //! `check::exposure`), and a narrower declared level is a promise no
 //! target keeps, which is said here (`host-network-port`).
 
-use super::exposure::{reaches_world, CLUSTER_PORTS, REMOTE_ADMIN_PORTS};
+use super::exposure::{reaches_world, remote_admin_port};
 use crate::ast::Protocol;
 use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Exposure, Model, Port, Service};
+
+/// The swarm ports of every swarm node.
+const SWARM_PORTS: &[(u16, &str)] = &[
+    (2377, "swarm cluster management"),
+    (7946, "swarm node gossip"),
+    (4789, "swarm overlay VXLAN"),
+];
 
 /// `port 8080 public as 22` → "8080 (published as the node's 22/tcp)".
 fn published_as(port: &Port) -> String {
@@ -51,7 +58,10 @@ pub(super) fn host_ports(ctx: &mut Ctx<'_>, model: &Model) {
 fn judge_host_port(ctx: &mut Ctx<'_>, s: &Service, port: &Port) {
     let reach = &port.declared;
     let host = port.host;
-    if let Some((_, what)) = CLUSTER_PORTS.iter().find(|(n, _)| *n == host) {
+    // The node's own cluster ports: swarm's, which every swarm node has.
+    // The Kubernetes ports (6443, 10250, etcd) are a node's only on a
+    // Kubernetes node, where services have no host ports to begin with.
+    if let Some((_, what)) = SWARM_PORTS.iter().find(|(n, _)| *n == host) {
         if reach.rank() > Exposure::Internal.rank() {
             ctx.diagnostics.push(
                 Diagnostic::new(
@@ -70,24 +80,7 @@ fn judge_host_port(ctx: &mut Ctx<'_>, s: &Service, port: &Port) {
             );
         }
     }
-    if host == 6443 && reaches_world(reach) {
-        ctx.diagnostics.push(
-            Diagnostic::new(
-                Code::ControlPlaneExposed,
-                port.span,
-                format!(
-                    "`{}` publishes {} to the internet: the Kubernetes API's port",
-                    s.name,
-                    published_as(port)
-                ),
-            )
-            .label("the node's port 6443 is opened to everyone")
-            .help(
-                "publish it on another host port, or restrict it to your administrators' addresses",
-            ),
-        );
-    }
-    if let Some((_, what)) = REMOTE_ADMIN_PORTS.iter().find(|(n, _)| *n == host) {
+    if let Some(what) = remote_admin_port(host) {
         if reaches_world(reach) {
             ctx.diagnostics.push(
                 Diagnostic::new(
