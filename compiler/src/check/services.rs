@@ -397,10 +397,23 @@ impl<'a> Ctx<'a> {
                 return (class, ClassOrigin::Declared(attr.span));
             }
         }
-        match self.catalogue.classify(image) {
-            Some((class, entry)) => (class, ClassOrigin::Image(entry.to_string())),
-            None => (Class::App, ClassOrigin::Default),
+        if let Some((class, entry)) = self.catalogue.classify(image) {
+            return (class, ClassOrigin::Image(entry.to_string()));
         }
+        // An unknown image on a well-known data or admin port is judged as
+        // that class (the strictest, when several): the port says more about
+        // it than the image name does.
+        m.ports
+            .keys()
+            .filter_map(|(port, _)| {
+                self.catalogue
+                    .port(*port)
+                    .map(|(class, what)| (class, *port, what.to_string()))
+            })
+            .min_by_key(|(class, port, _)| (*class, *port))
+            .map_or((Class::App, ClassOrigin::Default), |(class, port, what)| {
+                (class, ClassOrigin::Port(port, what))
+            })
     }
 
     /// A single reference by name: the id of the item in name order.

@@ -51,6 +51,10 @@ fn class_reason(service: &Service) -> String {
             service.image,
             service.class.as_str()
         ),
+        ClassOrigin::Port(port, what) => format!(
+            "its image `{}` is not in the catalogue, and it listens on port {port}, {what}'s port",
+            service.image
+        ),
         ClassOrigin::Default => "the default class".to_string(),
     }
 }
@@ -407,19 +411,21 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                 .help("anyone who reaches this port is root on the host: make it `port 2375 local`, or reach the engine over SSH (`docker -H ssh://HOST`) or mutual TLS on 2376");
                 ctx.diagnostics.push(d);
             }
-            if service.class_origin == ClassOrigin::Default {
+            if let ClassOrigin::Port(inferred_from, _) = &service.class_origin {
                 if let Some((class, what)) = ctx.catalogue.port(port.container) {
-                    ctx.diagnostics.push(
-                        Diagnostic::new(Code::UnclassifiedPort, port.span, format!(
-                            "port {} is usually {what}, a {} service, but `{}` is not in the catalogue",
-                            port.container, class.as_str(), service.image
-                        ))
-                        .label(format!("looks like {what}"))
-                        .help(format!(
-                            "declare the class so the checker applies the right ceiling: `class = {}` (or `class = app` if it is your own service)",
-                            class.as_str()
-                        )),
-                    );
+                    if port.container == *inferred_from {
+                        ctx.diagnostics.push(
+                            Diagnostic::new(Code::UnclassifiedPort, port.span, format!(
+                                "port {} is usually {what}, and `{}` is not in the catalogue: `{}` is treated as {}",
+                                port.container, service.image, service.name, class_phrase(class)
+                            ))
+                            .label(format!("looks like {what}"))
+                            .help(format!(
+                                "declare the class to say what it is: `class = {}` keeps this ceiling and silences the warning; `class = app` if it is your own service",
+                                class.as_str()
+                            )),
+                        );
+                    }
                 }
             }
         }

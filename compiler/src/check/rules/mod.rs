@@ -9,6 +9,7 @@ mod exposure;
 mod host;
 mod host_ports;
 mod paths;
+mod provenance;
 mod reach;
 mod secrets;
 
@@ -22,6 +23,7 @@ use crate::ir::Model;
 
 pub(super) fn run(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph, effective: &Effective) {
     exposure::ceilings(ctx, model, effective);
+    provenance::class_lowered(ctx, model);
     exposure::restrictions(ctx, model);
     exposure::sensitive_ports(ctx, model, effective);
     exposure::nodes(ctx, model);
