@@ -203,6 +203,10 @@ pub enum ClassOrigin {
     Declared(Span),
     /// Matched this catalogue entry.
     Image(String),
+    /// The image is unknown but listens on a well-known port of the class
+    /// (`port`, what that port usually is): treated as that class until the
+    /// program declares one.
+    Port(u16, String),
     Default,
 }
 

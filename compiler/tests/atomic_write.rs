@@ -183,7 +183,7 @@ fn a_failed_migrate_leaves_an_existing_output_unchanged() {
         eprintln!("SKIPPED: ../shared is not beside the repository");
         return;
     };
-    let stack = shared.join("corpus/public/deviantony+docker-elk/docker-compose.yml");
+    let stack = shared.join("corpus/public/dockersamples+example-voting-app/docker-stack.yml");
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("out");
     let migrate = |limit| {
@@ -328,7 +328,7 @@ fn a_failed_file_replacement_leaves_the_file() {
     let Some(shared) = shared() else {
         return;
     };
-    let stack = shared.join("corpus/public/deviantony+docker-elk/docker-compose.yml");
+    let stack = shared.join("corpus/public/dockersamples+example-voting-app/docker-stack.yml");
     std::fs::write(parent.path().join("imported.inf"), "// mine\n").unwrap();
     let out = run_limited(
         parent.path(),

@@ -6,34 +6,86 @@
 use std::collections::BTreeMap;
 
 use super::Ctx;
-use crate::ast::{DeclKind, Stmt, ValueKind};
+use crate::ast::{DeclKind, Stmt, Value, ValueKind};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::Class;
+use crate::span::Span;
+
+/// One image the catalogue knows.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The repository path, as written (matched through [`repository_path`]).
+    pub image: String,
+    pub class: Class,
+    /// The ports the image listens on.
+    pub ports: Vec<u16>,
+    /// The documentation page its classification comes from.
+    pub source: Option<String>,
+    /// A remote shell or desktop: every port it publishes is remote
+    /// administration.
+    pub remote_admin: bool,
+    /// From the stdlib's catalogue (not the program's own `class` items).
+    pub stdlib: bool,
+    /// Where the entry is written.
+    pub span: Span,
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct Catalogue {
-    /// (entry, class) in declaration order; the program's own entries come
-    /// after the stdlib's and win.
-    images: Vec<(String, Class)>,
+    /// In declaration order; the program's own entries come after the
+    /// stdlib's and win.
+    entries: Vec<Entry>,
     /// Well-known ports of sensitive classes: port → (class, what it is).
     ports: BTreeMap<u16, (Class, String)>,
 }
 
+/// Whether catalogue entry `entry` names the image at repository path
+/// `path`: the same path, the path after a mirror or proxy prefix
+/// (`harbor.corp/hub/bitnami/redis` ends with `/bitnami/redis`), or, for an
+/// entry without `/`, the path's last component.
+fn matches(entry: &str, path: &str) -> bool {
+    let entry = repository_path(entry);
+    if entry == path {
+        return true;
+    }
+    if entry.contains('/') {
+        return path.len() > entry.len()
+            && path.ends_with(entry.as_str())
+            && path[..path.len() - entry.len()].ends_with('/');
+    }
+    path.rsplit('/').next() == Some(entry.as_str())
+}
+
 impl Catalogue {
     /// The class of an image, and the catalogue entry that matched.
-    ///
-    /// An entry matches an image whose repository path — registry host,
-    /// `library/`, tag and digest removed — equals the entry, or, for an
-    /// entry without `/`, whose last path component equals it: `redis`
-    /// matches `redis:7`, `docker.io/library/redis` and `bitnami/redis`.
     pub fn classify(&self, image: &str) -> Option<(Class, &str)> {
+        self.entry(image, false)
+            .map(|e| (e.class, e.image.as_str()))
+    }
+
+    /// The entry for `image`: the program's own entries first, unless
+    /// `stdlib_only` (what the stdlib says the image is, for provenance).
+    pub fn entry(&self, image: &str, stdlib_only: bool) -> Option<&Entry> {
         let path = repository_path(image);
-        let last = path.rsplit('/').next().unwrap_or(&path);
-        self.images
+        self.entries
             .iter()
             .rev()
-            .find(|(entry, _)| *entry == path || (!entry.contains('/') && entry == last))
-            .map(|(entry, class)| (*class, entry.as_str()))
+            .filter(|e| e.stdlib || !stdlib_only)
+            .find(|e| matches(&e.image, &path))
+    }
+
+    /// The catalogue entry naming `image` as a remote shell or desktop.
+    pub fn remote_admin(&self, image: &str) -> Option<&str> {
+        let path = repository_path(image);
+        self.entries
+            .iter()
+            .find(|e| e.remote_admin && matches(&e.image, &path))
+            .map(|e| e.image.as_str())
+    }
+
+    /// Every entry, in declaration order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
     }
 
     /// What a well-known port usually is, for the unclassified-port warning.
@@ -61,11 +113,11 @@ pub fn repository_path(image: &str) -> String {
     parts.join("/")
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     /// Builds the catalogue from every `class` item in the tables.
     pub(super) fn load_catalogue(&mut self) {
         let decls: Vec<_> = self.all_class_decls.clone();
-        for decl in decls {
+        for (decl, stdlib) in decls {
             let Some(class) = Class::parse(&decl.name.node) else {
                 self.diagnostics.push(
                     Diagnostic::new(
@@ -77,11 +129,13 @@ impl Ctx<'_> {
                 );
                 continue;
             };
-            let attrs = self.attributes(decl, &["images", "ports"]);
+            let attrs = self.attributes(decl, &["images", "remote_admin", "ports"]);
             if let Some(a) = attrs.get("images") {
-                for image in self.strings(&a.value, "`images`").unwrap_or_default() {
-                    self.catalogue.images.push((image, class));
-                }
+                self.catalogue_images(&a.value, class, false, stdlib);
+            }
+            // Remote shells and desktops are of the class too.
+            if let Some(a) = attrs.get("remote_admin") {
+                self.catalogue_images(&a.value, class, true, stdlib);
             }
             if let Some(a) = attrs.get("ports") {
                 let ValueKind::Map(entries) = &a.value.kind else {
@@ -112,11 +166,155 @@ impl Ctx<'_> {
             }
         }
     }
+
+    /// `images = ["repo", ...]`, or the stdlib's documented form
+    /// `images = { "repo" = { ports = [..], source = "URL" } }`.
+    fn catalogue_images(
+        &mut self,
+        value: &'a Value,
+        class: Class,
+        remote_admin: bool,
+        stdlib: bool,
+    ) {
+        let push = |ctx: &mut Self, image: String, ports: Vec<u16>, source, span| {
+            ctx.catalogue.entries.push(Entry {
+                image,
+                class,
+                ports,
+                source,
+                remote_admin,
+                stdlib,
+                span,
+            })
+        };
+        let v = self.deref(value);
+        match &v.kind {
+            ValueKind::Map(entries) => {
+                for e in entries {
+                    let mut ports = Vec::new();
+                    let mut source = None;
+                    let ValueKind::Map(fields) = &self.deref(&e.value).kind else {
+                        self.type_error(
+                            &e.value,
+                            "a catalogue image",
+                            "a map `{ ports = [..], source = \"URL\" }`",
+                        );
+                        continue;
+                    };
+                    for f in fields {
+                        match f.key.node.as_str() {
+                            "ports" => {
+                                for p in self.list(&f.value, "`ports`").unwrap_or_default() {
+                                    if let Some(n) = self.port_number(p, "`ports`") {
+                                        ports.push(n);
+                                    }
+                                }
+                            }
+                            "source" => source = self.string(&f.value, "`source`"),
+                            other => self.unknown_key(
+                                f,
+                                other,
+                                "a catalogue image",
+                                &["ports", "source"],
+                            ),
+                        }
+                    }
+                    push(self, e.key.node.clone(), ports, source, e.key.span);
+                }
+            }
+            _ => {
+                let Some(items) = self.list(value, "`images`") else {
+                    return;
+                };
+                for item in items {
+                    if let Some(image) = self.string(item, "`images`") {
+                        push(self, image, Vec::new(), None, item.span);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::repository_path;
+    use super::{repository_path, Ctx};
+    use crate::ir::Class;
+
+    fn stdlib_catalogue() -> super::Catalogue {
+        let text = crate::stdlib::module(crate::stdlib::CATALOGUE).expect("the catalogue");
+        let (file, errors) = crate::syntax::parse(crate::span::FileId(0), text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let file: &'static crate::ast::File = Box::leak(Box::new(file));
+        let mut ctx = Ctx::default();
+        ctx.collect(file, true);
+        ctx.load_catalogue();
+        assert!(ctx.diagnostics.is_empty(), "{:?}", ctx.diagnostics);
+        ctx.catalogue
+    }
+
+    /// At least 300 images, each with its class, its ports and the page
+    /// that documents it; no image twice.
+    #[test]
+    fn the_catalogue_is_broad_and_sourced() {
+        let c = stdlib_catalogue();
+        assert!(c.entries().len() >= 300, "{} images", c.entries().len());
+        let mut seen = std::collections::BTreeSet::new();
+        for e in c.entries() {
+            let source = e.source.as_deref().unwrap_or("");
+            assert!(source.starts_with("https://"), "{} has no source", e.image);
+            assert!(
+                seen.insert(repository_path(&e.image)),
+                "{} is listed twice",
+                e.image
+            );
+        }
+    }
+
+    #[test]
+    fn registry_and_mirror_prefixes_match() {
+        let c = stdlib_catalogue();
+        for (image, class) in [
+            ("docker.io/bitnami/postgresql:16", Class::Data),
+            ("mirror.gcr.io/library/redis:7", Class::Data),
+            ("bitnami/postgresql", Class::Data),
+            ("mysql/mysql-server:8.0", Class::Data),
+            ("pgvector/pgvector:pg16", Class::Data),
+            ("valkey/valkey:8", Class::Data),
+            (
+                "docker.dragonflydb.io/dragonflydb/dragonfly:v1.23",
+                Class::Data,
+            ),
+            ("cockroachdb/cockroach:v24.2.3", Class::Data),
+            ("solr:9.7", Class::Data),
+            ("hashicorp/vault:1.17", Class::Admin),
+            ("rancher/rancher:v2.9.2", Class::Admin),
+            ("grafana/grafana-oss:11.2.0", Class::Admin),
+            (
+                "harbor.corp.example/hub-proxy/bitnami/redis:7.4",
+                Class::Data,
+            ),
+            ("public.ecr.aws/bitnami/mongodb:7.0", Class::Data),
+            (
+                "docker.elastic.co/elasticsearch/elasticsearch:8.15.0",
+                Class::Data,
+            ),
+            ("lscr.io/linuxserver/openssh-server:9.7", Class::Admin),
+        ] {
+            assert_eq!(c.classify(image).map(|(k, _)| k), Some(class), "{image}");
+        }
+        for image in [
+            "nginx:1.27",
+            "ghcr.io/acme/api:1.4.2",
+            "acme/postgres-backup:1.0",
+        ] {
+            assert_eq!(c.classify(image), None, "{image}");
+        }
+        assert!(c
+            .remote_admin("linuxserver/openssh-server:latest")
+            .is_some());
+        assert!(c.remote_admin("redis:7").is_none());
+    }
 
     #[test]
     fn repository_paths() {

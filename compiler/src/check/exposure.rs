@@ -34,10 +34,24 @@ pub(crate) struct Effective {
 }
 
 pub(crate) fn compute(model: &Model) -> Effective {
+    // A service on the host's network listens on the host's interfaces:
+    // whatever its ports declare, they are as open as the host (and a
+    // proxy there hands that reach on through its routes).
     let mut exposure: Vec<Vec<Exposure>> = model
         .services
         .iter()
-        .map(|s| s.ports.iter().map(|p| p.declared.clone()).collect())
+        .map(|s| {
+            s.ports
+                .iter()
+                .map(|p| {
+                    if s.host_network {
+                        Exposure::Public
+                    } else {
+                        p.declared.clone()
+                    }
+                })
+                .collect()
+        })
         .collect();
     let mut witness: Vec<Vec<Option<Witness>>> = model
         .services

@@ -25,10 +25,17 @@ impl<'a> Ctx<'a> {
         decls
     }
 
-    /// Index of a declaration among its kind, in name order.
+    /// Index of a declaration among its kind, in name order: the order of
+    /// the model's lists. The implicit `default` network is in the model's
+    /// list of networks without being declared, so it is numbered here too
+    /// (numbering only the declared names sent every network that sorts
+    /// after "default" to its neighbour).
     pub(super) fn id_of(&mut self, kind: DeclKind, name: &str) -> Option<u32> {
         if !self.ids.contains_key(&kind) {
             let mut names: Vec<&'a str> = self.tables.names(kind).collect();
+            if kind == DeclKind::Network && self.implicit_default_network {
+                names.push(DEFAULT_NETWORK);
+            }
             names.sort_unstable();
             let ids = names
                 .into_iter()

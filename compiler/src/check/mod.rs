@@ -20,9 +20,9 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 
-pub use catalogue::{repository_path, Catalogue};
+pub use catalogue::{repository_path, Catalogue, Entry as CatalogueEntry};
 pub(crate) use names::closest as closest_finding;
-pub(crate) use rules::{credential_in_value, is_credential_key};
+pub use rules::env_credential;
 pub use services::{is_duration, memory_bytes};
 
 use crate::ast::{self, Attribute, Decl, DeclKind, Item, Stmt, Value};
@@ -180,7 +180,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) redactions: Vec<Span>,
     tables: names::Tables<'a>,
     lets: HashMap<&'a str, &'a Value>,
-    all_class_decls: Vec<&'a Decl>,
+    /// Every `class` item, and whether it is the stdlib's.
+    all_class_decls: Vec<(&'a Decl, bool)>,
     catalogue: Catalogue,
     /// `allow` statements with the span of the block they stand in.
     waivers: Vec<waivers::Allow<'a>>,
@@ -189,6 +190,9 @@ pub(crate) struct Ctx<'a> {
     /// Id of every declaration by kind and name (name order), built on
     /// first use once the tables are complete.
     ids: HashMap<DeclKind, HashMap<&'a str, u32>>,
+    /// The model has the implicit `default` network (some service names no
+    /// network and none is declared with that name): it takes an id.
+    implicit_default_network: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -215,7 +219,7 @@ impl<'a> Ctx<'a> {
                 }
                 Item::Decl(decl) => {
                     if decl.kind == DeclKind::Class {
-                        self.all_class_decls.push(decl);
+                        self.all_class_decls.push((decl, stdlib));
                     } else if !(stdlib && decl.kind != DeclKind::Template) {
                         self.declare(decl);
                     }

@@ -54,6 +54,10 @@ impl<'a> Ctx<'a> {
                 span: Span::default(),
             });
             model.networks.sort_by(|a, b| a.name.cmp(&b.name));
+            // Network ids must count it, or every network after it in
+            // name order resolves to its neighbour.
+            self.implicit_default_network = true;
+            self.ids.remove(&DeclKind::Network);
         }
         let merged: Vec<Merged<'a>> = decls.iter().map(|d| self.merge(d)).collect();
         for m in &merged {
@@ -103,6 +107,12 @@ impl<'a> Ctx<'a> {
                     as u32,
             )],
         };
+        debug_assert!(
+            networks
+                .iter()
+                .all(|id| model.networks.get(id.index()).is_some()),
+            "a network id outside the model's list"
+        );
         let depends = match m.attrs.get("depends") {
             Some(attr) => self.dependency_list(&attr.value),
             None => Vec::new(),
@@ -200,10 +210,23 @@ impl<'a> Ctx<'a> {
                 return (class, ClassOrigin::Declared(attr.span));
             }
         }
-        match self.catalogue.classify(image) {
-            Some((class, entry)) => (class, ClassOrigin::Image(entry.to_string())),
-            None => (Class::App, ClassOrigin::Default),
+        if let Some((class, entry)) = self.catalogue.classify(image) {
+            return (class, ClassOrigin::Image(entry.to_string()));
         }
+        // An unknown image on a well-known data or admin port is judged as
+        // that class (the strictest, when several): the port says more about
+        // it than the image name does.
+        m.ports
+            .keys()
+            .filter_map(|(port, _)| {
+                self.catalogue
+                    .port(*port)
+                    .map(|(class, what)| (class, *port, what.to_string()))
+            })
+            .min_by_key(|(class, port, _)| (*class, *port))
+            .map_or((Class::App, ClassOrigin::Default), |(class, port, what)| {
+                (class, ClassOrigin::Port(port, what))
+            })
     }
 
     /// A single reference by name: the id of the item in name order.

@@ -110,9 +110,11 @@ catalogue! {
     ControlPlaneExposed  = "E2009", "control-plane-exposed", Error,   Never, "cluster control-plane ports reachable beyond the cluster's nodes";
     RemoteAdminPublic    = "E2010", "remote-admin-public",   Error,   Yes,   "SSH, RDP, VNC, WinRM or telnet published to the world";
     UnreachableRoute     = "E2011", "unreachable-route",     Error,   Yes,   "a route whose proxy shares no network with its target";
+    ClassLowered         = "E2012", "class-lowered",         Error,   Yes,   "a declared class lower than the catalogue's class for the image";
     BroadRestriction     = "W2001", "broad-restriction",     Warning, Yes,   "`restricted(...)` with a range wider than a /16 (IPv4) or /48 (IPv6)";
     UnclassifiedPort     = "W2002", "unclassified-port",     Warning, Yes,   "a port of a sensitive kind on an image whose class is unknown";
     DataTierShared       = "W2003", "data-tier-shared",      Warning, Yes,   "a `data` service on a network shared with a published service that does not use it";
+    HostNetworkPort      = "W2004", "host-network-port",     Warning, Yes,   "a port declared narrower than `public` on a service on the host's network";
 
     // 3xxx: secrets
     PlaintextSecret      = "E3001", "plaintext-secret",      Error,   Never, "a credential written as a literal (env value, URL userinfo, key material)";

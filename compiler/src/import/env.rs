@@ -8,7 +8,7 @@ use super::service::Svc;
 use super::yaml::{Kind, Node};
 use super::{attr, call, entry, list, name, string, Importer};
 use crate::ast::{DeclKind, Entry, Value, ValueKind};
-use crate::check::{credential_in_value, is_credential_key};
+use crate::check::env_credential;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::Span;
 
@@ -154,7 +154,9 @@ impl Importer {
             let literal = &i.text;
             let credential = !literal.is_empty()
                 && i.unresolved.is_empty()
-                && (is_credential_key(&key) || credential_in_value(literal).is_some());
+                // The checker's own decision, so an import never keeps a
+                // literal the checker rejects, nor hides a setting.
+                && env_credential(&key, literal).is_some();
             if credential {
                 // `${VAR:-default}`: the deploy's VAR is where the value lives.
                 let var = i.whole_default.clone().unwrap_or_else(|| key.clone());

@@ -23,15 +23,25 @@ const CLUSTER_PORTS: &[(u16, &str)] = &[
     (10259, "kube-scheduler"),
 ];
 
-/// Remote shells and desktops.
-const REMOTE_ADMIN_PORTS: &[(u16, &str)] = &[
-    (22, "SSH"),
-    (23, "telnet"),
-    (3389, "RDP"),
-    (5900, "VNC"),
-    (5985, "WinRM"),
-    (5986, "WinRM over TLS"),
+/// Remote shells, desktops and host consoles, as port ranges: a port here
+/// is remote administration whatever the image.
+const REMOTE_ADMIN_PORTS: &[(u16, u16, &str)] = &[
+    (22, 22, "SSH"),
+    (23, 23, "telnet"),
+    (3389, 3389, "RDP"),
+    (5900, 5910, "VNC"),
+    (5985, 5985, "WinRM"),
+    (5986, 5986, "WinRM over TLS"),
+    (2376, 2376, "the Docker engine API (TLS)"),
 ];
+
+/// What remote administration port `n` is, if it is one.
+pub(super) fn remote_admin_port(n: u16) -> Option<&'static str> {
+    REMOTE_ADMIN_PORTS
+        .iter()
+        .find(|(lo, hi, _)| (*lo..=*hi).contains(&n))
+        .map(|(_, _, what)| *what)
+}
 
 fn class_reason(service: &Service) -> String {
     match &service.class_origin {
@@ -40,6 +50,10 @@ fn class_reason(service: &Service) -> String {
             "its image `{}` is a known {} image (`{entry}` in the stdlib catalogue)",
             service.image,
             service.class.as_str()
+        ),
+        ClassOrigin::Port(port, what) => format!(
+            "its image `{}` is not in the catalogue, and it listens on port {port}, {what}'s port",
+            service.image
         ),
         ClassOrigin::Default => "the default class".to_string(),
     }
@@ -143,6 +157,12 @@ fn exposure_finding(
             ),
         )
     };
+    if service.host_network {
+        d = d.secondary(
+            service.attr_span("host_network"),
+            "`host_network = true`: every port listens on the host's own interfaces, whatever level it declares",
+        );
+    }
     // The class matters only to the ceiling findings; cluster, remote-admin
     // and engine ports are judged whatever the class.
     if !matches!(code, Code::DataExposed | Code::AdminPublic) {
@@ -196,8 +216,16 @@ fn address_count(net: &IpNet) -> String {
     }
 }
 
-fn is_open(nets: &[IpNet]) -> bool {
-    nets.is_empty() || nets.iter().any(|n| n.prefix_len() == 0)
+/// Whether a reach is the whole internet: `public`, or a restriction whose
+/// ranges together cover it (see [`super::coverage`]). Ceilings and the
+/// remote-admin rules judge this, so waiving `open-restriction` never
+/// turns an open list into an accepted one.
+pub(super) fn reaches_world(e: &Exposure) -> bool {
+    match e {
+        Exposure::Public => true,
+        Exposure::Restricted(nets) => super::coverage::open_reason(nets).is_some(),
+        _ => false,
+    }
 }
 
 /// `data` above `internal`, `admin` at `public` (or restricted to everything).
@@ -206,7 +234,7 @@ pub(super) fn ceilings(ctx: &mut Ctx<'_>, model: &Model, effective: &Effective) 
         let id = ServiceId(i as u32);
         for (p, port) in service.ports.iter().enumerate() {
             let eff = &port.effective;
-            let via_route = port.declared.rank() < eff.rank();
+            let via_route = port.declared.rank() < eff.rank() && !service.host_network;
             let reach = if via_route { " through a route" } else { "" };
             match service.class {
                 Class::Data if eff.rank() > Exposure::Internal.rank() => {
@@ -234,7 +262,7 @@ pub(super) fn ceilings(ctx: &mut Ctx<'_>, model: &Model, effective: &Effective) 
                     });
                     ctx.diagnostics.push(d);
                 }
-                Class::Admin if eff.rank() == Exposure::Public.rank() => {
+                Class::Admin if reaches_world(eff) => {
                     let d = exposure_finding(
                         model,
                         effective,
@@ -291,17 +319,7 @@ pub(super) fn restrictions(ctx: &mut Ctx<'_>, model: &Model) {
         }
     }
     for (nets, span) in lists {
-        if is_open(nets) {
-            let why = if nets.is_empty() {
-                "the list is empty".to_string()
-            } else {
-                let all: Vec<String> = nets
-                    .iter()
-                    .filter(|n| n.prefix_len() == 0)
-                    .map(|n| n.to_string())
-                    .collect();
-                format!("`{}` contains every address", all.join("`, `"))
-            };
+        if let Some(why) = super::coverage::open_reason(nets) {
             ctx.diagnostics.push(
                 Diagnostic::new(Code::OpenRestriction, span, format!("this restriction restricts nothing: {why}"))
                     .label("open to everyone")
@@ -349,7 +367,7 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                     ctx.diagnostics.push(d);
                 }
             }
-            if port.container == 6443 && eff.rank() == Exposure::Public.rank() {
+            if port.container == 6443 && reaches_world(eff) {
                 let d = exposure_finding(
                     model,
                     effective,
@@ -366,11 +384,17 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                 );
                 ctx.diagnostics.push(d);
             }
-            if let Some((_, what)) = REMOTE_ADMIN_PORTS
-                .iter()
-                .find(|(n, _)| *n == port.container)
-            {
-                if eff.rank() == Exposure::Public.rank() {
+            // The port table, or the catalogue: an sshd or VNC image is a
+            // remote shell on whatever port it listens (2222, 5901, ...).
+            let remote = remote_admin_port(port.container)
+                .map(str::to_string)
+                .or_else(|| {
+                    ctx.catalogue
+                        .remote_admin(&service.image)
+                        .map(|entry| format!("a remote shell (`{entry}` in the stdlib catalogue)"))
+                });
+            if let Some(what) = remote {
+                if reaches_world(eff) {
                     let d = exposure_finding(model, effective, id, p, Code::RemoteAdminPublic, format!(
                         "{what} (port {}) of `{}` is open to the internet",
                         spec(port), service.name
@@ -387,19 +411,21 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
                 .help("anyone who reaches this port is root on the host: make it `port 2375 local`, or reach the engine over SSH (`docker -H ssh://HOST`) or mutual TLS on 2376");
                 ctx.diagnostics.push(d);
             }
-            if service.class_origin == ClassOrigin::Default {
+            if let ClassOrigin::Port(inferred_from, _) = &service.class_origin {
                 if let Some((class, what)) = ctx.catalogue.port(port.container) {
-                    ctx.diagnostics.push(
-                        Diagnostic::new(Code::UnclassifiedPort, port.span, format!(
-                            "port {} is usually {what}, a {} service, but `{}` is not in the catalogue",
-                            port.container, class.as_str(), service.image
-                        ))
-                        .label(format!("looks like {what}"))
-                        .help(format!(
-                            "declare the class so the checker applies the right ceiling: `class = {}` (or `class = app` if it is your own service)",
-                            class.as_str()
-                        )),
-                    );
+                    if port.container == *inferred_from {
+                        ctx.diagnostics.push(
+                            Diagnostic::new(Code::UnclassifiedPort, port.span, format!(
+                                "port {} is usually {what}, and `{}` is not in the catalogue: `{}` is treated as {}",
+                                port.container, service.image, service.name, class_phrase(class)
+                            ))
+                            .label(format!("looks like {what}"))
+                            .help(format!(
+                                "declare the class to say what it is: `class = {}` keeps this ceiling and silences the warning; `class = app` if it is your own service",
+                                class.as_str()
+                            )),
+                        );
+                    }
                 }
             }
         }
@@ -409,7 +435,12 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
 /// SSH open to the world, and the engine API on plain TCP.
 pub(super) fn nodes(ctx: &mut Ctx<'_>, model: &Model) {
     for node in &model.nodes {
-        if node.ssh == Ssh::Public {
+        let ssh_open = match &node.ssh {
+            Ssh::Public => true,
+            Ssh::Restricted(nets) => super::coverage::open_reason(nets).is_some(),
+            Ssh::None => false,
+        };
+        if ssh_open {
             ctx.diagnostics.push(
                 Diagnostic::new(Code::SshPublic, node.ssh_span, format!("SSH on node `{}` is open to the whole internet", node.name))
                     .label("anyone can try to log in here")

@@ -6,14 +6,6 @@ use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Model, MountSource, Service};
 
-const RUNTIME_SOCKETS: &[&str] = &[
-    "docker.sock",
-    "containerd.sock",
-    "crio.sock",
-    "podman.sock",
-    "dockershim.sock",
-];
-
 /// Capabilities that give a way out of the container.
 const DANGEROUS_CAPABILITIES: &[&str] = &[
     "ALL",
@@ -30,80 +22,48 @@ const DANGEROUS_CAPABILITIES: &[&str] = &[
     "MAC_OVERRIDE",
 ];
 
-/// Host paths that hand over the host when mounted (any subpath too when
-/// writable).
-const SENSITIVE_PATHS: &[&str] = &[
-    "/",
-    "/etc",
-    "/proc",
-    "/sys",
-    "/boot",
-    "/dev",
-    "/root",
-    "/var/lib/docker",
-    "/var/run",
-    "/run",
-    "/home",
-    "/usr",
-    "/lib",
-    "/bin",
-    "/sbin",
-    "/var/lib/kubelet",
-];
-/// Of those, the ones that are dangerous even read-only.
-const SENSITIVE_EVEN_READONLY: &[&str] = &[
-    "/",
-    "/etc",
-    "/proc",
-    "/sys",
-    "/root",
-    "/var/lib/docker",
-    "/boot",
-];
-
-fn normalise(path: &str) -> &str {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() {
-        "/"
-    } else {
-        trimmed
-    }
-}
-
-fn under(path: &str, root: &str) -> bool {
-    path == root || (root != "/" && path.starts_with(root) && path[root.len()..].starts_with('/'))
-}
-
 pub(super) fn access(ctx: &mut Ctx<'_>, model: &Model) {
     for s in &model.services {
         for m in &s.mounts {
             let MountSource::HostPath(path) = &m.source else {
                 continue;
             };
-            let path = normalise(path);
-            if RUNTIME_SOCKETS.iter().any(|sock| path.ends_with(sock)) {
-                ctx.diagnostics.push(
-                    Diagnostic::new(Code::RuntimeSocket, m.span, format!("`{}` mounts the container runtime's socket `{path}`", s.name))
-                        .label("whoever controls this container controls every container and the host")
-                        .help("do not mount the socket; if a tool must talk to the engine, put a socket proxy that allows only the calls it needs in between, and waive this with a reason"),
-                );
-                continue;
-            }
-            let exact = SENSITIVE_PATHS.contains(&path);
-            let nested = SENSITIVE_PATHS
-                .iter()
-                .any(|root| *root != "/" && under(path, root));
-            let flagged = if m.readonly {
-                SENSITIVE_EVEN_READONLY.contains(&path)
+            let normal = super::paths::normalise(path);
+            let shown = if normal == *path {
+                path.clone()
             } else {
-                exact || nested
+                format!("{path}` (`{normal}`")
             };
-            if flagged {
-                ctx.diagnostics.push(
-                    Diagnostic::new(Code::SensitiveHostMount, m.span, format!("`{}` mounts the host's `{path}`{}", s.name, if m.readonly { " (read-only)" } else { "" }))
-                        .label("host control or host secrets inside the container")
-                        .help("mount only the files the service needs, read-only, or a named volume; if the tool really needs it (a node exporter reading /proc), waive this with `allow sensitive-host-mount \"reason\"`"),
-                );
+            let ro = if m.readonly { " (read-only)" } else { "" };
+            match super::paths::risk(path, m.readonly) {
+                Some(super::paths::PathRisk::Socket) => {
+                    let message = if normal.ends_with(".sock") || normal.contains("pipe") {
+                        format!(
+                            "`{}` mounts the container runtime's socket `{shown}`{ro}",
+                            s.name
+                        )
+                    } else {
+                        format!("`{}` mounts `{shown}`{ro}, the host directory that holds the container runtime's socket", s.name)
+                    };
+                    let label = if m.readonly {
+                        "read-only does not stop a socket from connecting: whoever controls this container controls every container and the host"
+                    } else {
+                        "whoever controls this container controls every container and the host"
+                    };
+                    ctx.diagnostics.push(
+                        Diagnostic::new(Code::RuntimeSocket, m.span, message)
+                            .label(label)
+                            .help("do not mount the socket; if a tool must talk to the engine, put a socket proxy that allows only the calls it needs in between, and waive this with a reason"),
+                    );
+                }
+                Some(super::paths::PathRisk::Sensitive) => {
+                    ctx.diagnostics.push(
+                        Diagnostic::new(Code::SensitiveHostMount, m.span, format!("`{}` mounts the host's `{shown}`{ro}", s.name))
+                            .label("host control or host secrets inside the container")
+                            .help("mount only the files the service needs, read-only, or a named volume; if the tool really needs it (a node exporter reading /proc), waive this with `allow sensitive-host-mount \"reason\"`"),
+                    );
+                }
+                None => {}
             }
         }
         for (flag, on, what) in [
@@ -145,11 +105,17 @@ pub(super) fn access(ctx: &mut Ctx<'_>, model: &Model) {
         }
         for opt in &s.security_opt {
             let o = opt.replace(':', "=").to_ascii_lowercase();
+            let o: String = o.chars().filter(|c| !c.is_whitespace()).collect();
+            // `label=type:spc_t` is SELinux's "super privileged container"
+            // type: confined by nothing.
             if matches!(
                 o.as_str(),
                 "seccomp=unconfined"
                     | "apparmor=unconfined"
                     | "label=disable"
+                    | "label=type=spc_t"
+                    | "label=type=unconfined_t"
+                    | "label=type=container_runtime_t"
                     | "systempaths=unconfined"
             ) {
                 ctx.diagnostics.push(

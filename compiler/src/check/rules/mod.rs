@@ -3,13 +3,18 @@
 //! exposure (2xxx levels and ceilings), reach (2xxx networks, cycles,
 //! conflicts), secrets (3xxx), host (4xxx).
 
+mod coverage;
+mod credentials;
 mod exposure;
 mod host;
+mod host_ports;
+mod paths;
+mod provenance;
 mod reach;
 mod secrets;
 
 // The importer turns literal credentials into secrets by the same rules.
-pub(crate) use secrets::{credential_in_value, is_credential_key};
+pub use credentials::env_credential;
 
 use super::exposure::Effective;
 use super::Ctx;
@@ -18,9 +23,11 @@ use crate::ir::Model;
 
 pub(super) fn run(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph, effective: &Effective) {
     exposure::ceilings(ctx, model, effective);
+    provenance::class_lowered(ctx, model);
     exposure::restrictions(ctx, model);
     exposure::sensitive_ports(ctx, model, effective);
     exposure::nodes(ctx, model);
+    host_ports::host_ports(ctx, model);
     reach::dependencies(ctx, model);
     reach::routes(ctx, model);
     reach::cycles(ctx, model, graph);

@@ -3,130 +3,12 @@
 //! passed through environment variables, and secrets nobody reads. Every
 //! literal found is also recorded as a redaction, so no report shows it.
 
+use super::credentials::{
+    credential_in_command, env_credential, is_credential_key, key_shape, KeyShape,
+};
 use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{EnvValue, Model};
-
-/// Words that make an environment key a credential.
-const CREDENTIAL_WORDS: &[&str] = &[
-    "PASSWORD",
-    "PASSWD",
-    "PASS",
-    "PWD",
-    "SECRET",
-    "TOKEN",
-    "APIKEY",
-    "CREDENTIAL",
-    "CREDENTIALS",
-    "PASSPHRASE",
-];
-/// Pairs of words that make one (`API_KEY`, `ACCESS_KEY`).
-const CREDENTIAL_PAIRS: &[(&str, &str)] = &[
-    ("API", "KEY"),
-    ("ACCESS", "KEY"),
-    ("PRIVATE", "KEY"),
-    ("SECRET", "KEY"),
-    ("AUTH", "KEY"),
-    ("SIGNING", "KEY"),
-    ("ENCRYPTION", "KEY"),
-    ("MASTER", "KEY"),
-];
-/// Last words that make a credential-looking key something else: where a
-/// secret is (`*_FILE`), or a setting about it (`TOKEN_TTL`).
-const NOT_A_VALUE: &[&str] = &[
-    "FILE",
-    "PATH",
-    "DIR",
-    "TTL",
-    "EXPIRY",
-    "EXPIRES",
-    "EXPIRATION",
-    "LENGTH",
-    "URL",
-    "URI",
-    "ENDPOINT",
-    "HOST",
-    "PORT",
-    "NAME",
-    "USER",
-    "USERNAME",
-    "ID",
-    "TYPE",
-    "METHOD",
-    "ENABLED",
-    "REQUIRED",
-    "POLICY",
-    "HEADER",
-];
-/// Prefixes of well-known token formats.
-const TOKEN_PREFIXES: &[&str] = &[
-    "AKIA",
-    "ASIA",
-    "ghp_",
-    "gho_",
-    "ghs_",
-    "ghu_",
-    "github_pat_",
-    "glpat-",
-    "xoxb-",
-    "xoxp-",
-    "xoxa-",
-    "sk_live_",
-    "rk_live_",
-    "sk-",
-    "AIza",
-    "SG.",
-];
-
-pub(crate) fn is_credential_key(key: &str) -> bool {
-    let upper = key.to_ascii_uppercase();
-    let words: Vec<&str> = upper
-        .split(['_', '-', '.'])
-        .filter(|w| !w.is_empty())
-        .collect();
-    if words.last().is_some_and(|w| NOT_A_VALUE.contains(w)) {
-        return false;
-    }
-    words.iter().any(|w| CREDENTIAL_WORDS.contains(w))
-        || words
-            .windows(2)
-            .any(|p| CREDENTIAL_PAIRS.contains(&(p[0], p[1])))
-}
-
-/// Why a literal value is itself a credential, whatever its key.
-pub(crate) fn credential_in_value(value: &str) -> Option<&'static str> {
-    if value.contains("-----BEGIN") && value.contains("PRIVATE KEY") {
-        return Some("private key material");
-    }
-    if has_url_password(value) {
-        return Some("a password in a URL");
-    }
-    if value.split_whitespace().any(|word| {
-        TOKEN_PREFIXES
-            .iter()
-            .any(|p| word.starts_with(p) && word.len() >= p.len() + 16)
-            && word
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-    }) {
-        return Some("an access token");
-    }
-    None
-}
-
-/// `scheme://user:password@host`: a password in the userinfo part.
-fn has_url_password(value: &str) -> bool {
-    value.match_indices("://").any(|(i, _)| {
-        let rest = &value[i + 3..];
-        let authority = rest.split(['/', '?', '#', ' ']).next().unwrap_or("");
-        match authority.rsplit_once('@') {
-            Some((userinfo, _)) => userinfo
-                .split_once(':')
-                .is_some_and(|(_, pw)| !pw.is_empty() && !pw.starts_with('$')),
-            None => false,
-        }
-    })
-}
+use crate::ir::{EnvValue, HealthProbe, Model, Service};
 
 pub(super) fn literals(ctx: &mut Ctx<'_>, model: &Model) {
     for s in &model.services {
@@ -134,13 +16,8 @@ pub(super) fn literals(ctx: &mut Ctx<'_>, model: &Model) {
             match &var.value {
                 EnvValue::Literal(v) if v.is_empty() => {}
                 EnvValue::Literal(v) => {
-                    let credential_key = is_credential_key(&var.key);
-                    let why = if credential_key {
-                        Some("a credential")
-                    } else {
-                        credential_in_value(v)
-                    };
-                    if let Some(why) = why {
+                    let credential_key = key_shape(&var.key) != KeyShape::No;
+                    if let Some(why) = env_credential(&var.key, v) {
                         ctx.redactions.push(var.value_span);
                         // A `let` holding the value is shown in any snippet
                         // near it: mask it where it is written.
@@ -174,7 +51,7 @@ pub(super) fn literals(ctx: &mut Ctx<'_>, model: &Model) {
                         )
                         .label("a secret, in plain text (masked here)")
                         .help(help);
-                        if credential_key {
+                        if credential_key && why == "a credential" {
                             d = d.secondary(var.key_span, "credential-shaped key");
                         }
                         ctx.diagnostics.push(d);
@@ -198,28 +75,60 @@ pub(super) fn literals(ctx: &mut Ctx<'_>, model: &Model) {
                 }
             }
         }
-        let command: Vec<&String> = s
-            .command
-            .iter()
-            .chain(s.entrypoint.iter())
-            .flatten()
-            .collect();
-        for arg in command {
-            if let Some(why) = credential_in_value(arg) {
-                let key = if s.command.as_ref().is_some_and(|c| c.contains(arg)) {
-                    "command"
-                } else {
-                    "entrypoint"
-                };
-                let span = s.attr_span(key);
-                ctx.redactions.push(span);
-                ctx.diagnostics.push(
-                    Diagnostic::new(Code::PlaintextSecret, span, format!("the `{key}` of `{}` contains {why}", s.name))
-                        .label("a secret, in plain text (masked here)")
-                        .help("read it from a secret file inside the container instead (`secrets = [...]`, /run/secrets/NAME); then rotate it"),
-                );
-                break;
-            }
+        command_lines(ctx, s);
+        labels(ctx, s);
+    }
+}
+
+/// Command, entrypoint and health command: every word a process is
+/// started with is in `docker inspect` and `/proc/PID/cmdline`.
+fn command_lines(ctx: &mut Ctx<'_>, s: &Service) {
+    let health = match s.health.as_ref().map(|h| &h.probe) {
+        Some(HealthProbe::Command(args)) => Some(args),
+        _ => None,
+    };
+    for (key, args) in [
+        ("command", s.command.as_ref()),
+        ("entrypoint", s.entrypoint.as_ref()),
+        ("health", health),
+    ] {
+        let Some(args) = args else {
+            continue;
+        };
+        if let Some(why) = credential_in_command(args) {
+            let span = s.attr_span(key);
+            ctx.redactions.push(span);
+            let what = if key == "health" {
+                "health command"
+            } else {
+                key
+            };
+            ctx.diagnostics.push(
+                Diagnostic::new(Code::PlaintextSecret, span, format!("the {what} of `{}` contains {why}", s.name))
+                    .label("a secret, in plain text (masked here)")
+                    .help("read it from a secret file inside the container instead (`secrets = [...]`, then `--password-file /run/secrets/NAME` or `$(cat /run/secrets/NAME)` in a shell); then rotate it"),
+            );
+        }
+    }
+}
+
+/// Labels are written into every target's output and shown by
+/// `docker inspect` and `kubectl describe`: a credential there is as
+/// public as the file.
+fn labels(ctx: &mut Ctx<'_>, s: &Service) {
+    for (key, value) in &s.labels {
+        if let Some(why) = env_credential(key, value) {
+            let span = s.attr_span("labels");
+            ctx.redactions.push(span);
+            ctx.diagnostics.push(
+                Diagnostic::new(
+                    Code::PlaintextSecret,
+                    span,
+                    format!("label `{key}` of `{}` holds {why}", s.name),
+                )
+                .label("a secret, in plain text (masked here)")
+                .help("labels are public metadata: keep the secret in a `secret` and point the tool at its file (Traefik: `usersfile=/run/secrets/NAME`); then rotate it"),
+            );
         }
     }
 }
@@ -243,47 +152,5 @@ pub(super) fn unused(ctx: &mut Ctx<'_>, model: &Model) {
                 .help("list it in the `secrets` of the services that need it, or delete it"),
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credential_keys() {
-        for k in [
-            "DB_PASSWORD",
-            "password",
-            "API_KEY",
-            "GITHUB_TOKEN",
-            "AWS_SECRET_ACCESS_KEY",
-            "REDIS_PASS",
-            "client-secret",
-        ] {
-            assert!(is_credential_key(k), "{k}");
-        }
-        for k in [
-            "DB_PASSWORD_FILE",
-            "TOKEN_TTL",
-            "DB_HOST",
-            "KEYCLOAK_URL",
-            "PASSWORD_MIN_LENGTH",
-            "MONKEY",
-            "PASSPORT_DIR",
-        ] {
-            assert!(!is_credential_key(k), "{k}");
-        }
-    }
-
-    #[test]
-    fn credentials_in_values() {
-        assert!(credential_in_value("postgres://app:hunter2@db:5432/app").is_some());
-        assert!(credential_in_value("postgres://app@db:5432/app").is_none());
-        assert!(credential_in_value("https://example.com/a:b@c").is_none());
-        assert!(credential_in_value("-----BEGIN RSA PRIVATE KEY-----\nMII").is_some());
-        assert!(credential_in_value("AKIAIOSFODNN7EXAMPLE").is_some());
-        assert!(credential_in_value("ghp_0123456789abcdefghijABCDEFGHIJ012345").is_some());
-        assert!(credential_in_value("nginx:1.27-alpine").is_none());
     }
 }
