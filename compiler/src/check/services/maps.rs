@@ -59,7 +59,13 @@ impl<'a> Ctx<'a> {
         placement
     }
 
-    pub(super) fn unknown_key(&mut self, e: &ast::Entry, key: &str, what: &str, keys: &[&str]) {
+    pub(in crate::check) fn unknown_key(
+        &mut self,
+        e: &ast::Entry,
+        key: &str,
+        what: &str,
+        keys: &[&str],
+    ) {
         let mut d = Diagnostic::new(
             Code::UnknownAttribute,
             e.key.span,
