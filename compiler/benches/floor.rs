@@ -16,15 +16,12 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use infrac::backend::{self, Artifact, Target};
-use infrac::source::Sources;
 use yaml_rust2::{Yaml, YamlLoader};
 
 const N: usize = 10_000;
 
 fn artifacts(target: Option<Target>) -> Vec<Artifact> {
-    let mut sources = Sources::new();
-    let id = sources.add("bench.inf", infrac::workload::program(N));
-    let checked = infrac::check::check(&mut sources, id);
+    let checked = infrac::compile::compile_text("bench.inf", &infrac::workload::program(N));
     let model = checked.model.expect("the workload checks clean");
     let options = backend::Options {
         project: "bench".to_string(),

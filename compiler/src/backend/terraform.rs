@@ -299,17 +299,13 @@ fn outputs_tf(fw: &Firewall) -> Vec<Item> {
 mod tests {
     use std::collections::HashSet;
 
-    use crate::source::Sources;
-
     /// Node names that collide as Terraform identifiers (`a-b`/`a_b`) or
     /// look like a generated prefix (`node_x` beside `x`) still give one
     /// resource, one variable and one output key each.
     #[test]
     fn colliding_node_names_give_distinct_resources_and_variables() {
         let text = "provider aws { region = \"eu-west-1\" }\nnode x { role = manager }\nnode node_x {}\nnode a-b {}\nnode a_b {}\n";
-        let mut sources = Sources::new();
-        let id = sources.add("nodes.inf", text);
-        let checked = crate::check::check(&mut sources, id);
+        let checked = crate::compile::compile_text("nodes.inf", text);
         let model = checked.model.expect("the program checks");
         let options = super::Options {
             project: "nodes".into(),

@@ -14,7 +14,6 @@ use clap::ValueEnum;
 
 use super::{Color, Outcome};
 use crate::backend::{self, Artifact, Target};
-use crate::check;
 use crate::diagnostics::{Diagnostic, Tally};
 
 /// The file that marks a directory as infrac's to replace.
@@ -60,12 +59,12 @@ impl TargetArg {
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let (mut sources, id) = match super::load(&args.file) {
-        Ok(loaded) => loaded,
+    let checked = match super::compile(&args.file) {
+        Ok(compiled) => compiled,
         Err(outcome) => return outcome,
     };
-    let checked = check::check(&mut sources, id);
     let mut diagnostics: Vec<Diagnostic> = checked.diagnostics;
+    let sources = checked.sources;
     let mut artifacts: Vec<Artifact> = Vec::new();
     if let Some(model) = &checked.model {
         let options = backend::Options {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use super::{Color, Outcome};
-use crate::check;
 use crate::diagnostics::{render, Diagnostic, Tally};
+use crate::loader::FsLoader;
 use crate::source::Sources;
 
 #[derive(Debug, clap::Args)]
@@ -37,12 +37,11 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut redactions = Vec::new();
     for path in &args.files {
-        let text = match super::read_source(path) {
-            Ok(t) => t,
-            Err(outcome) => return outcome,
+        let checked = match crate::compile::compile_in(&FsLoader, sources, path) {
+            Ok(compiled) => compiled,
+            Err(e) => return super::unreadable(e),
         };
-        let id = sources.add(path.display().to_string(), text);
-        let checked = check::check(&mut sources, id);
+        sources = checked.sources;
         diagnostics.extend(checked.diagnostics);
         redactions.extend(checked.redactions);
     }

@@ -10,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{Color, Outcome};
+use crate::loader::FsLoader;
 use crate::source::Sources;
 
 #[derive(Debug, clap::Args)]
@@ -27,11 +28,18 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let mut failed = false;
     let mut unformatted = Vec::new();
     for path in &args.files {
-        let text = match super::read_source(path) {
-            Ok(t) => t,
-            Err(outcome) => return outcome,
+        let name = path.display().to_string();
+        let text = match crate::compile::read(&FsLoader, &mut sources, path, &name, None) {
+            Ok(Ok(text)) => text,
+            Ok(Err(refused)) => {
+                super::eprint_report(&[refused], &sources, &[], color);
+                eprintln!("{}: not formatted (fix the errors above)", path.display());
+                failed = true;
+                continue;
+            }
+            Err(e) => return super::unreadable(e),
         };
-        let id = sources.add(path.display().to_string(), text.clone());
+        let id = sources.add(name, text.clone());
         match crate::syntax::format(id, &text) {
             Err(mut diagnostics) => {
                 crate::diagnostics::sort_and_dedup(&mut diagnostics);

@@ -13,7 +13,7 @@ use clap::ValueEnum;
 
 use super::{Color, Outcome};
 use crate::diagnostics::{render, Tally};
-use crate::import::{self, Imported};
+use crate::import::Imported;
 use crate::source::Sources;
 
 #[derive(Debug, clap::Args)]
@@ -96,17 +96,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
 
 /// Reads `files` and imports them merged, following the files they name.
 pub(crate) fn load_and_import(files: &[PathBuf]) -> Result<(Sources, Imported), Outcome> {
-    let mut sources = Sources::new();
-    let mut ids = Vec::new();
-    for path in files {
-        let text = super::read_source(path)?;
-        ids.push((
-            sources.add(path.display().to_string(), text),
-            Some(path.clone()),
-        ));
-    }
-    let imported = import::import_files(&mut sources, &ids);
-    Ok((sources, imported))
+    crate::compile::import(&crate::loader::FsLoader, files).map_err(super::unreadable)
 }
 
 /// The files as messages name them: `a.yml + b.yml`.

@@ -13,7 +13,6 @@ use clap::ValueEnum;
 
 use super::{Color, Outcome};
 use crate::backend::{self, Target};
-use crate::check;
 use crate::diagnostics::{Diagnostic, Tally};
 
 #[derive(Debug, clap::Args)]
@@ -56,33 +55,26 @@ impl To {
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let (mut sources, imported) = match super::import::load_and_import(&args.files) {
+    let (sources, imported) = match super::import::load_and_import(&args.files) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
     let shown = super::import::shown(&args.files);
     let first = &args.files[0];
-    let mut diagnostics: Vec<Diagnostic> = imported.diagnostics.clone();
-    let mut redactions = imported.redactions.clone();
+    let checked = crate::compile::check_imported(sources, &imported);
+    let mut diagnostics: Vec<Diagnostic> = checked.diagnostics;
+    let (sources, redactions) = (checked.sources, checked.redactions);
     let mut artifacts = Vec::new();
     let mut model_built = false;
-    if let Some(program) = &imported.program {
-        let (modules, module_diagnostics) = check::load_modules(&mut sources, program);
-        let checked = check::check_parsed(program, &modules);
-        diagnostics.extend(module_diagnostics);
-        diagnostics.extend(checked.diagnostics.iter().cloned());
-        redactions.extend(checked.redactions.iter().copied());
-        let sound = !diagnostics.iter().any(Diagnostic::is_error);
-        if let (true, Some(model)) = (sound, &checked.model) {
-            let options = backend::Options {
-                project: project_of(first, imported.project.as_deref()),
-                source: shown.clone(),
-            };
-            let (files, found) = backend::emit(model, args.to.target(), &options);
-            artifacts = files;
-            diagnostics.extend(found);
-            model_built = true;
-        }
+    if let Some(model) = &checked.model {
+        let options = backend::Options {
+            project: project_of(first, imported.project.as_deref()),
+            source: shown.clone(),
+        };
+        let (files, found) = backend::emit(model, args.to.target(), &options);
+        artifacts = files;
+        diagnostics.extend(found);
+        model_built = true;
     }
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
     let tally = Tally::of(&diagnostics);

@@ -135,14 +135,16 @@ pub fn main() -> ExitCode {
     outcome.into()
 }
 
-/// Reads a source file into a fresh set of sources, or says why not (exit 2).
-pub(crate) fn load(
-    path: &std::path::Path,
-) -> Result<(crate::source::Sources, crate::span::FileId), Outcome> {
-    let text = read_source(path)?;
-    let mut sources = crate::source::Sources::new();
-    let id = sources.add(path.display().to_string(), text);
-    Ok((sources, id))
+/// Compiles the program at `path` from the file system, or says why it
+/// could not be read (exit 2).
+pub(crate) fn compile(path: &std::path::Path) -> Result<crate::Compiled, Outcome> {
+    crate::compile(&crate::loader::FsLoader, path).map_err(unreadable)
+}
+
+/// Reports a file the operating system would not give: exit 2.
+pub(crate) fn unreadable(e: crate::compile::Unreadable) -> Outcome {
+    eprintln!("error: {e}");
+    Outcome::UsageOrIo
 }
 
 /// Prints the human report of `diagnostics` on stderr.
@@ -160,37 +162,4 @@ pub(crate) fn eprint_report(
         "{}",
         crate::diagnostics::render::human(diagnostics, sources, redactions, style)
     );
-}
-
-/// Reads a source file, or says why not (exit 2).
-pub(crate) fn read_source(path: &std::path::Path) -> Result<String, Outcome> {
-    // Spans are 32-bit byte offsets: a bigger file is refused before it is
-    // read, rather than read whole and then mislocated.
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.is_file() && meta.len() > u64::from(u32::MAX) {
-            eprintln!(
-                "error: {} is too large ({} bytes); infrac reads files of up to 4 GiB",
-                path.display(),
-                meta.len()
-            );
-            return Err(Outcome::UsageOrIo);
-        }
-    }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(text),
-            Err(e) => {
-                eprintln!(
-                    "error: {} is not UTF-8 text (invalid byte at offset {})",
-                    path.display(),
-                    e.utf8_error().valid_up_to()
-                );
-                Err(Outcome::UsageOrIo)
-            }
-        },
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", path.display());
-            Err(Outcome::UsageOrIo)
-        }
-    }
 }

@@ -72,14 +72,20 @@ impl Imported {
 pub fn import(sources: &Sources, file: FileId) -> Imported {
     // Nothing is added to the copy: no file is read without a path.
     let mut own = sources.clone();
-    import_files(&mut own, &[(file, None)])
+    import_files(
+        &crate::loader::MemoryLoader::new(),
+        &mut own,
+        &[(file, None)],
+    )
 }
 
 /// Imports the compose files `files` of `sources`, merged in order as
 /// `docker compose -f A -f B` merges them. A file given with its path
 /// (`Some`) has the files it names read from beside it and added to
-/// `sources`, so findings can point into them.
+/// `sources`, so findings can point into them; every file is read
+/// through `loader` ([`crate::compile::import`] reads the first ones too).
 pub fn import_files(
+    loader: &dyn crate::loader::Loader,
     sources: &mut Sources,
     files: &[(FileId, Option<std::path::PathBuf>)],
 ) -> Imported {
@@ -94,7 +100,7 @@ pub fn import_files(
     };
     let file = *file;
     let mut importer = Importer::new(&sources.get(file).name);
-    let mut loader = resolve::Loader::new(sources);
+    let mut loader = resolve::Resolver::new(loader, sources);
     let resolved = loader.resolve(files);
     importer.diagnostics.append(&mut loader.diagnostics);
     importer.had_include = loader.had_include;
