@@ -7,6 +7,7 @@
 //! any point leaves DIR as it was. DIR is only ever replaced when it is
 //! absent, empty, or was written by infrac (it holds `.infrac-output`).
 
+use super::output::{errln, outln};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -104,9 +105,10 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let failed =
         tally.errors > 0 || (args.deny_warnings && tally.warnings > 0) || checked.model.is_none();
     if failed {
-        eprintln!(
+        errln!(
             "build failed: {} error(s), {} warning(s); nothing was written",
-            tally.errors, tally.warnings
+            tally.errors,
+            tally.warnings
         );
         return Outcome::Findings;
     }
@@ -114,15 +116,15 @@ pub fn run(args: Args, color: Color) -> Outcome {
         let many = artifacts.len() > 1;
         for a in &artifacts {
             if many {
-                println!("# ---- {}", a.path.display());
+                outln!("# ---- {}", a.path.display());
             }
-            print!("{}", a.contents);
+            super::output::stdout(&a.contents);
         }
         return Outcome::Clean;
     }
     match write_atomically(&args.output, &artifacts) {
         Ok(bytes) => {
-            eprintln!(
+            errln!(
                 "built {} file(s), {bytes} bytes, into {} ({} warning(s))",
                 artifacts.len(),
                 args.output.display(),
@@ -131,7 +133,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
             Outcome::Clean
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             Outcome::UsageOrIo
         }
     }

@@ -1,5 +1,6 @@
 //! `infrac check FILE...`: check each program and report every finding.
 
+use super::output::{errln, outln};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -50,10 +51,10 @@ pub fn run(args: Args, color: Color) -> Outcome {
     match args.format {
         Format::Human => {
             super::eprint_report(&diagnostics, &sources, &redactions, color);
-            eprintln!("{}", summary(tally, args.files.len()));
+            errln!("{}", summary(tally, args.files.len()));
         }
-        Format::Json => println!("{}", render::json(&diagnostics, &sources)),
-        Format::Sarif => println!(
+        Format::Json => outln!("{}", render::json(&diagnostics, &sources)),
+        Format::Sarif => outln!(
             "{}",
             render::sarif(&diagnostics, &sources, args.book_url.as_deref())
         ),

@@ -6,6 +6,7 @@
 //! reported like `check` does and left untouched. `--check` writes nothing
 //! and lists the files that would change.
 
+use super::output::{errln, outln};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +34,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
             Ok(Ok(text)) => text,
             Ok(Err(refused)) => {
                 super::eprint_report(&[refused], &sources, &[], color);
-                eprintln!("{}: not formatted (fix the errors above)", path.display());
+                errln!("{}: not formatted (fix the errors above)", path.display());
                 failed = true;
                 continue;
             }
@@ -44,7 +45,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
             Err(mut diagnostics) => {
                 crate::diagnostics::sort_and_dedup(&mut diagnostics);
                 super::eprint_report(&diagnostics, &sources, &[], color);
-                eprintln!("{}: not formatted (fix the errors above)", path.display());
+                errln!("{}: not formatted (fix the errors above)", path.display());
                 failed = true;
             }
             Ok(formatted) if formatted == text => {}
@@ -54,18 +55,18 @@ pub fn run(args: Args, color: Color) -> Outcome {
                     continue;
                 }
                 if let Err(e) = replace(path, &formatted) {
-                    eprintln!("error: cannot write {}: {e}", path.display());
+                    errln!("error: cannot write {}: {e}", path.display());
                     return Outcome::UsageOrIo;
                 }
-                eprintln!("formatted {}", path.display());
+                errln!("formatted {}", path.display());
             }
         }
     }
     for path in &unformatted {
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     if !unformatted.is_empty() {
-        eprintln!(
+        errln!(
             "{} file(s) would be reformatted; run `infrac fmt` on them",
             unformatted.len()
         );

@@ -2,6 +2,7 @@
 //! services, networks, routes and dependencies, coloured by effective
 //! exposure, with the services that have findings marked.
 
+use super::output::outln;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -45,9 +46,9 @@ pub fn run(args: Args, color: Color) -> Outcome {
         Format::Mermaid => diagram::mermaid(model, &checked.diagnostics),
         Format::Json => diagram::json(model, &checked.diagnostics),
     };
-    print!("{drawing}");
+    super::output::stdout(&drawing);
     if args.format != Format::Json {
-        println!();
+        outln!();
     }
     Outcome::Clean
 }

@@ -7,6 +7,7 @@
 //! `--strict` turns every import-loss into a failure: exit 1, nothing
 //! written.
 
+use super::output::{errln, outln};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -40,7 +41,7 @@ pub enum Report {
 
 pub fn run(args: Args, color: Color) -> Outcome {
     if args.report.is_some() && args.output.is_none() {
-        eprintln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
+        errln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
         return Outcome::UsageOrIo;
     }
     let (sources, imported) = match load_and_import(&args.files) {
@@ -53,14 +54,14 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let program = match imported.text() {
         Some(p) if !(args.strict && tally.warnings > 0) => p,
         Some(_) => {
-            eprintln!(
+            errln!(
                 "import failed (--strict): {} thing(s) not carried over; nothing was written",
                 tally.warnings
             );
             return Outcome::Findings;
         }
         None => {
-            eprintln!(
+            errln!(
                 "import failed: {shown} is not a compose file infrac can read; nothing was written"
             );
             return Outcome::Findings;
@@ -73,10 +74,10 @@ pub fn run(args: Args, color: Color) -> Outcome {
     match &args.output {
         Some(path) => {
             if let Err(e) = super::fmt::replace(path, &program) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+                errln!("error: cannot write {}: {e}", path.display());
                 return Outcome::UsageOrIo;
             }
-            eprintln!(
+            errln!(
                 "imported {services} service(s) from {shown} into {}; {} thing(s) not carried over. Next: infrac check {}",
                 path.display(),
                 tally.warnings,
@@ -84,8 +85,8 @@ pub fn run(args: Args, color: Color) -> Outcome {
             );
         }
         None => {
-            print!("{program}");
-            eprintln!(
+            super::output::stdout(&program);
+            errln!(
                 "imported {services} service(s) from {shown}; {} thing(s) not carried over",
                 tally.warnings
             );
@@ -108,7 +109,7 @@ pub(crate) fn shown(files: &[PathBuf]) -> String {
 /// Prints the import's findings: JSON on stdout, or the human report on stderr.
 pub(crate) fn report(imported: &Imported, sources: &Sources, format: Option<Report>, color: Color) {
     match format {
-        Some(Report::Json) => println!("{}", render::json(&imported.diagnostics, sources)),
+        Some(Report::Json) => outln!("{}", render::json(&imported.diagnostics, sources)),
         None => {
             super::eprint_report(&imported.diagnostics, sources, &imported.redactions, color);
         }

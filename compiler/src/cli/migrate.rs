@@ -7,6 +7,7 @@
 //! program without errors is built, through the same code as
 //! `infrac build`: [`crate::backend::emit`] and the same atomic write.
 
+use super::output::errln;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
@@ -84,28 +85,28 @@ pub fn run(args: Args, color: Color) -> Outcome {
         .filter(|d| d.code == crate::diagnostics::Code::ImportLoss)
         .count();
     if imported.program.is_none() {
-        eprintln!("migrate failed: {shown} could not be imported; nothing was written");
+        errln!("migrate failed: {shown} could not be imported; nothing was written");
         return Outcome::Findings;
     }
     if args.strict && losses > 0 {
-        eprintln!(
+        errln!(
             "migrate failed (--strict): {losses} thing(s) not carried over; nothing was written"
         );
         return Outcome::Findings;
     }
     if let (Some(path), Some(program)) = (&args.program, imported.text()) {
         if let Err(e) = super::fmt::replace(path, &program) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+            errln!("error: cannot write {}: {e}", path.display());
             return Outcome::UsageOrIo;
         }
-        eprintln!("wrote the imported program to {}", path.display());
+        errln!("wrote the imported program to {}", path.display());
     }
     if tally.errors > 0 || !model_built {
         let hint = match &args.program {
             Some(p) => format!("fix them in {} and run `infrac build`", p.display()),
             None => "import with `infrac import` (or pass --program FILE), fix them there and run `infrac build`".to_string(),
         };
-        eprintln!(
+        errln!(
             "migrate failed: {} error(s), {} warning(s) in the imported stack; nothing was built. {hint}",
             tally.errors, tally.warnings
         );
@@ -113,7 +114,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
     }
     match super::build::write_atomically(&args.output, &artifacts) {
         Ok(bytes) => {
-            eprintln!(
+            errln!(
                 "migrated {shown} to {}: {} file(s), {bytes} bytes, in {} ({} warning(s), {losses} of them about the import)",
                 args.to.target().name(),
                 artifacts.len(),
@@ -123,7 +124,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
             Outcome::Clean
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             Outcome::UsageOrIo
         }
     }

@@ -12,11 +12,13 @@ mod fmt;
 mod graph;
 mod import;
 mod migrate;
+mod output;
 
 /// The build's atomic writer, public for the write benchmark.
 #[doc(hidden)]
 pub use build::write_atomically;
 
+use output::{err, errln};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -128,11 +130,11 @@ pub fn main() -> ExitCode {
                 true => crate::workload::compose(services),
                 false => crate::workload::program(services),
             };
-            print!("{text}");
+            output::stdout(&text);
             Outcome::Clean
         }
     };
-    outcome.into()
+    output::finish(outcome).into()
 }
 
 /// Compiles the program at `path` from the file system, or says why it
@@ -143,7 +145,7 @@ pub(crate) fn compile(path: &std::path::Path) -> Result<crate::Compiled, Outcome
 
 /// Reports a file the operating system would not give: exit 2.
 pub(crate) fn unreadable(e: crate::compile::Unreadable) -> Outcome {
-    eprintln!("error: {e}");
+    errln!("error: {e}");
     Outcome::UsageOrIo
 }
 
@@ -158,7 +160,7 @@ pub(crate) fn eprint_report(
         color: color.enabled(),
         width: 100,
     };
-    eprint!(
+    err!(
         "{}",
         crate::diagnostics::render::human(diagnostics, sources, redactions, style)
     );

@@ -21,9 +21,16 @@ use crate::span::{FileId, Span};
 /// stack overflow in the recursive-descent parser or in the checker.
 pub const MAX_DEPTH: usize = 64;
 
-#[derive(pest_derive::Parser)]
-#[grammar = "compiler/src/syntax/grammar.pest"]
-pub(super) struct InfParser;
+/// pest's generated parser and its `Rule` enum, in a private module so
+/// neither is part of the library's API: everything outside `syntax`
+/// sees the owned [`ast`], never pest's pairs or rules.
+mod grammar {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "compiler/src/syntax/grammar.pest"]
+    pub(super) struct InfParser;
+}
+
+use grammar::{InfParser, Rule};
 
 /// Parses one file. On a syntax error the returned file is empty and the
 /// diagnostics hold the error; on success they hold what lowering found
