@@ -100,7 +100,7 @@ fn write(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(bytes as u64));
     let out = scratch.path().join("out");
     group.bench_function(format!("atomic/all/{N}"), |b| {
-        b.iter(|| infrac::cli::write_atomically(&out, &all).expect("writes"))
+        b.iter(|| infrac::cli::write_atomically(&out, &all, &[]).expect("writes"))
     });
     let joined: String = all.iter().map(|a| a.contents.as_str()).collect();
     let one = scratch.path().join("one.yaml");

@@ -2,13 +2,12 @@
 //! (see [`crate::syntax::print`]), comments kept.
 //!
 //! A file is replaced atomically (a temporary file beside it, renamed over
-//! it) and only when its text changes. A file with a syntax error is
+//! it; see [`super::write::replace`]) and only when its text changes. A file with a syntax error is
 //! reported like `check` does and left untouched. `--check` writes nothing
 //! and lists the files that would change.
 
 use super::output::{errln, outln};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{Color, Outcome};
 use crate::loader::FsLoader;
@@ -54,7 +53,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
                     unformatted.push(path);
                     continue;
                 }
-                if let Err(e) = replace(path, &formatted) {
+                if let Err(e) = super::write::replace(path, &formatted) {
                     errln!("error: cannot write {}: {e}", path.display());
                     return Outcome::UsageOrIo;
                 }
@@ -76,22 +75,4 @@ pub fn run(args: Args, color: Color) -> Outcome {
     } else {
         Outcome::Clean
     }
-}
-
-/// Replaces `path` with `text` in one rename, keeping its permissions.
-pub(crate) fn replace(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".infrac-fmt-")
-        .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -73,7 +73,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
         .map_or(0, |p| p.items.iter().filter(|i| matches!(i, crate::ast::Item::Decl(d) if d.kind == crate::ast::DeclKind::Service)).count());
     match &args.output {
         Some(path) => {
-            if let Err(e) = super::fmt::replace(path, &program) {
+            if let Err(e) = super::write::replace(path, &program) {
                 errln!("error: cannot write {}: {e}", path.display());
                 return Outcome::UsageOrIo;
             }

@@ -10,8 +10,6 @@
 use super::output::errln;
 use std::path::{Path, PathBuf};
 
-use clap::ValueEnum;
-
 use super::{Color, Outcome};
 use crate::backend::{self, Target};
 use crate::diagnostics::{Diagnostic, Tally};
@@ -23,8 +21,8 @@ pub struct Args {
     #[arg(required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
     /// What to generate.
-    #[arg(long, value_enum)]
-    pub to: To,
+    #[arg(long, value_parser = super::target())]
+    pub to: Target,
     /// The output directory (replaced whole, as by `infrac build`).
     #[arg(long, short, default_value = "out")]
     pub output: PathBuf,
@@ -34,25 +32,6 @@ pub struct Args {
     /// Fail when anything of the file is not carried over.
     #[arg(long)]
     pub strict: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum To {
-    Compose,
-    Swarm,
-    K8s,
-    Terraform,
-}
-
-impl To {
-    fn target(self) -> Target {
-        match self {
-            To::Compose => Target::Compose,
-            To::Swarm => Target::Swarm,
-            To::K8s => Target::K8s,
-            To::Terraform => Target::Terraform,
-        }
-    }
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
@@ -69,10 +48,10 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let mut model_built = false;
     if let Some(model) = &checked.model {
         let options = backend::Options {
-            project: project_of(first, imported.project.as_deref()),
+            project: super::project_of(first, imported.project.as_deref(), true),
             source: shown.clone(),
         };
-        let (files, found) = backend::emit(model, args.to.target(), &options);
+        let (files, found) = backend::emit(model, args.to, &options);
         artifacts = files;
         diagnostics.extend(found);
         model_built = true;
@@ -95,7 +74,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
         return Outcome::Findings;
     }
     if let (Some(path), Some(program)) = (&args.program, imported.text()) {
-        if let Err(e) = super::fmt::replace(path, &program) {
+        if let Err(e) = super::write::replace(path, &program) {
             errln!("error: cannot write {}: {e}", path.display());
             return Outcome::UsageOrIo;
         }
@@ -112,11 +91,12 @@ pub fn run(args: Args, color: Color) -> Outcome {
         );
         return Outcome::Findings;
     }
-    match super::build::write_atomically(&args.output, &artifacts) {
+    let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    match super::write::write_atomically(&args.output, &artifacts, &inputs) {
         Ok(bytes) => {
             errln!(
                 "migrated {shown} to {}: {} file(s), {bytes} bytes, in {} ({} warning(s), {losses} of them about the import)",
-                args.to.target().name(),
+                args.to.name(),
                 artifacts.len(),
                 args.output.display(),
                 tally.warnings
@@ -128,15 +108,4 @@ pub fn run(args: Args, color: Color) -> Outcome {
             Outcome::UsageOrIo
         }
     }
-}
-
-/// The project: the file's `name:`, else its directory, as compose names it.
-fn project_of(file: &Path, declared: Option<&str>) -> String {
-    let raw = declared.map(str::to_string).unwrap_or_else(|| {
-        std::fs::canonicalize(file)
-            .ok()
-            .and_then(|p| p.parent()?.file_name()?.to_str().map(str::to_string))
-            .unwrap_or_else(|| "infra".to_string())
-    });
-    backend::project_name(&raw)
 }

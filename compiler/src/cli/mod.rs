@@ -13,10 +13,11 @@ mod graph;
 mod import;
 mod migrate;
 mod output;
+mod write;
 
 /// The build's atomic writer, public for the write benchmark.
 #[doc(hidden)]
-pub use build::write_atomically;
+pub use write::write_atomically;
 
 use output::{err, errln};
 use std::io::IsTerminal;
@@ -164,4 +165,53 @@ pub(crate) fn eprint_report(
         "{}",
         crate::diagnostics::render::human(diagnostics, sources, redactions, style)
     );
+}
+
+/// The targets `--target` names (one, or every one for `all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets(pub Vec<crate::backend::Target>);
+
+/// The value parser of `--target`: a target by name, or (when `all` is
+/// allowed) `all` for every target. The names are the backend's own.
+fn targets(all: bool) -> impl clap::builder::TypedValueParser<Value = Targets> {
+    use crate::backend::Target;
+    use clap::builder::TypedValueParser;
+    let mut names: Vec<&'static str> = Target::ALL.iter().map(|t| t.name()).collect();
+    if all {
+        names.push("all");
+    }
+    clap::builder::PossibleValuesParser::new(names).map(|name| {
+        Targets(
+            Target::ALL
+                .iter()
+                .copied()
+                .filter(|t| name == "all" || t.name() == name)
+                .collect(),
+        )
+    })
+}
+
+/// The value parser of `--to`: one target by name.
+fn target() -> impl clap::builder::TypedValueParser<Value = crate::backend::Target> {
+    use clap::builder::TypedValueParser;
+    targets(false).map(|t| t.0[0])
+}
+
+/// The project name, as compose would name it: `declared` (a compose
+/// file's `name:`) when given; else, for a program, its stem, or its
+/// directory for a `main.inf`; for a compose file, its directory.
+pub(crate) fn project_of(file: &std::path::Path, declared: Option<&str>, compose: bool) -> String {
+    use crate::loader::{FsLoader, Loader};
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("infra");
+    let directory = || {
+        let real = FsLoader.canonical(file);
+        real.parent()?.file_name()?.to_str().map(str::to_string)
+    };
+    let raw = match declared {
+        Some(name) => name.to_string(),
+        None if compose => directory().unwrap_or_else(|| "infra".to_string()),
+        None if stem == "main" => directory().unwrap_or_else(|| stem.to_string()),
+        None => stem.to_string(),
+    };
+    crate::backend::project_name(&raw)
 }
