@@ -269,6 +269,23 @@ fn normalise(path: &Path) -> PathBuf {
     out
 }
 
+/// The text of every example program (`examples/*/main.inf`), for the
+/// library's own unit tests: here, so no other module of the library
+/// touches the file system.
+#[cfg(test)]
+pub(crate) fn example_programs() -> Vec<String> {
+    let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(examples)
+        .expect("the examples directory")
+        .flatten()
+        .map(|e| e.path().join("main.inf"))
+        .collect();
+    dirs.sort();
+    dirs.iter()
+        .filter_map(|p| FsLoader.text(p, MAX_FILE).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,7 +119,9 @@ fn refuse_unless_ours(dir: &Path, inputs: &[&Path]) -> Result<(), String> {
             ));
         }
     }
-    let listed: HashSet<PathBuf> = match fs::read_to_string(dir.join(MARKER)) {
+    // Read as every input is: a manifest that is a FIFO or a gigabyte is
+    // not infrac's, and lists nothing.
+    let listed: HashSet<PathBuf> = match FsLoader.text(&dir.join(MARKER), 64 << 20) {
         Ok(text) => listed_paths(&text),
         Err(_) => HashSet::new(),
     };

@@ -255,11 +255,8 @@ mod tests {
             assert_chunks_agree(text);
         }
         assert_chunks_agree(&crate::workload::program(40));
-        let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
-        for e in std::fs::read_dir(examples).unwrap().flatten() {
-            if let Ok(text) = std::fs::read_to_string(e.path().join("main.inf")) {
-                assert_chunks_agree(&text);
-            }
+        for text in crate::loader::example_programs() {
+            assert_chunks_agree(&text);
         }
     }
 
