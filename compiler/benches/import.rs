@@ -18,12 +18,14 @@ fn import(c: &mut Criterion) {
         // Through the import's entry point, as `infrac import` runs it.
         let loader = MemoryLoader::single("compose.yaml", text.as_str());
         let files = [PathBuf::from("compose.yaml")];
-        let (_, once) = infrac::compile::import(&loader, &files).expect("in memory");
+        let (_, once) =
+            infrac::compile::import(&loader, &files, &Default::default()).expect("in memory");
         assert!(!once.has_errors(), "{:?}", once.diagnostics);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &loader, |b, loader| {
             b.iter(|| {
-                let (_, imported) = infrac::compile::import(loader, &files).expect("in memory");
+                let (_, imported) = infrac::compile::import(loader, &files, &Default::default())
+                    .expect("in memory");
                 imported.text().expect("imports")
             })
         });

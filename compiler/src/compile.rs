@@ -161,9 +161,14 @@ fn check_program(
 
 /// Imports the compose files `files` (in `-f` order) as `loader` reads
 /// them, following what they name (`include`, `extends.file`, `env_file`)
-/// through the same loader; returns the texts read with the import. Each
-/// file is named in reports as spelled.
-pub fn import(loader: &dyn Loader, files: &[PathBuf]) -> Result<(Sources, Imported), Unreadable> {
+/// through the same loader, with the project's variables from `env`;
+/// returns the texts read with the import. Each file is named in reports
+/// as spelled.
+pub fn import(
+    loader: &dyn Loader,
+    files: &[PathBuf],
+    env: &import::EnvFiles,
+) -> Result<(Sources, Imported), Unreadable> {
     let mut sources = Sources::new();
     let mut ids = Vec::new();
     for path in files {
@@ -182,7 +187,7 @@ pub fn import(loader: &dyn Loader, files: &[PathBuf]) -> Result<(Sources, Import
             }
         }
     }
-    let imported = import::import_files(loader, &mut sources, &ids);
+    let imported = import::import_files_with(loader, &mut sources, &ids, env);
     Ok((sources, imported))
 }
 

@@ -3,13 +3,143 @@
 //! `internet` source for public ports and one per restricted range, and
 //! the services with findings marked. DOT and Mermaid for people, JSON for
 //! tools. Output is deterministic: the model is sorted by name.
+//!
+//! The model is first turned into a [`Drawing`], a format-neutral list of
+//! what is drawn in the order it is written, with every node named by a
+//! [`NodeId`] that is unique by construction. The writers (`dot`,
+//! `mermaid`) then only translate items into their syntax, and every piece
+//! of user text (names, route hosts) goes through the writer's escaping
+//! wrapper, so no name or host can end a quoted label or merge two nodes.
 
-use std::fmt::Write;
+mod dot;
+mod mermaid;
 
 use serde::Serialize;
 
 use crate::diagnostics::Diagnostic;
-use crate::ir::{Exposure, Model, Service};
+use crate::ir::{Exposure, Model};
+
+pub use dot::dot;
+pub use mermaid::mermaid;
+
+/// A node's identifier in DOT and Mermaid: only ASCII letters, digits and
+/// `_`, starting with a letter, so both formats take it bare.
+///
+/// The encoding is injective: ASCII letters and digits stand for
+/// themselves, `_` is written `__`, and any other character `c` is written
+/// `_{hex}_` with `c`'s code point in lower-case hex. Those three token
+/// shapes are prefix-free, so no two names (or kinds) share an id: `a-b`
+/// is `svc_a_2d_b` and `a_b` is `svc_a__b`. Each kind's prefix (`svc_`,
+/// `net_`, `range_`, and the bare `internet`) starts with its own letter,
+/// so ids of different kinds differ too. Range sources are numbered.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NodeId(String);
+
+impl NodeId {
+    /// The one source of public and restricted traffic drawn for people.
+    fn internet() -> NodeId {
+        NodeId("internet".to_string())
+    }
+
+    fn of(kind: &str, name: &str) -> NodeId {
+        use std::fmt::Write;
+        let mut id = format!("{kind}_");
+        for c in name.chars() {
+            match c {
+                c if c.is_ascii_alphanumeric() => id.push(c),
+                '_' => id.push_str("__"),
+                c => {
+                    let _ = write!(id, "_{:x}_", u32::from(c));
+                }
+            }
+        }
+        NodeId(id)
+    }
+
+    /// The id of a service named `name`.
+    pub fn service(name: &str) -> NodeId {
+        NodeId::of("svc", name)
+    }
+
+    /// The id of a network named `name`.
+    pub fn network(name: &str) -> NodeId {
+        NodeId::of("net", name)
+    }
+
+    /// The id of the `n`th source drawn for a restricted range list (from
+    /// 1, in the order the drawing meets them): the ranges themselves are
+    /// the label, and their spelling would make a long, unreadable id.
+    fn range(n: usize) -> NodeId {
+        NodeId(format!("range_{n}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One thing drawn, in the order the writers emit it. Text fields hold
+/// the user's text unescaped; each writer escapes it for its format.
+#[derive(Debug)]
+enum Item<'m> {
+    Internet,
+    Network {
+        id: NodeId,
+        name: &'m str,
+        internal: bool,
+    },
+    Service {
+        id: NodeId,
+        name: &'m str,
+        class: &'static str,
+        reach: Option<Exposure>,
+        /// Codes of the service's findings; non-empty marks the service.
+        codes: Vec<&'static str>,
+    },
+    /// A source for one restricted range list (DOT only).
+    Range {
+        id: NodeId,
+        key: String,
+    },
+    Attached {
+        service: NodeId,
+        network: NodeId,
+    },
+    Depends {
+        from: NodeId,
+        to: NodeId,
+    },
+    Route {
+        from: NodeId,
+        to: NodeId,
+        matcher: &'m str,
+        port: u16,
+        /// The route's restriction, the ranges joined by `, `.
+        restriction: Option<String>,
+        /// The reach of the routing service: the edge's colour.
+        reach: Option<Exposure>,
+    },
+    /// A published port: from `internet` when public, from a range source
+    /// when restricted.
+    Published {
+        from: NodeId,
+        to: NodeId,
+        host: u16,
+        public: bool,
+    },
+}
+
+/// The whole drawing, format-neutral.
+#[derive(Debug)]
+struct Drawing<'m> {
+    items: Vec<Item<'m>>,
+}
 
 fn colour(e: Option<&Exposure>) -> &'static str {
     match e {
@@ -18,6 +148,17 @@ fn colour(e: Option<&Exposure>) -> &'static str {
         Some(Exposure::Internal) => "#0366d6",
         Some(Exposure::Local) | None => "#22863a",
     }
+}
+
+fn reach_text(reach: Option<&Exposure>) -> String {
+    reach.map_or("no ports".to_string(), |e| e.to_string())
+}
+
+fn range_key(nets: &[ipnet::IpNet]) -> String {
+    nets.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The findings (unwaived errors and warnings) whose primary span lies in
@@ -39,218 +180,81 @@ fn findings<'d>(model: &Model, diagnostics: &'d [Diagnostic]) -> Vec<Vec<&'d Dia
         .collect()
 }
 
-fn label(s: &Service) -> String {
-    let reach = s.reach().map_or("no ports".to_string(), |e| e.to_string());
-    format!("{}\\n{} · {}", s.name, s.class.as_str(), reach)
-}
-
-fn id(prefix: &str, name: &str) -> String {
-    let clean: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    format!("{prefix}_{clean}")
-}
-
-/// Graphviz DOT.
-pub fn dot(model: &Model, diagnostics: &[Diagnostic]) -> String {
-    let marks = findings(model, diagnostics);
-    let mut out = String::from(
-        "digraph infrac {\n  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=11];\n",
-    );
-    out.push_str("  internet [shape=doublecircle, label=\"internet\", color=\"#d73a49\"];\n");
-    for n in &model.networks {
-        let _ = writeln!(
-            out,
-            "  {} [shape=ellipse, style=dashed, label=\"network {}{}\"];",
-            id("net", &n.name),
-            n.name,
-            if n.internal { " (internal)" } else { "" }
-        );
-    }
-    let mut ranges: Vec<String> = Vec::new();
-    for (i, s) in model.services.iter().enumerate() {
-        let reach = s.reach();
-        let bad = !marks[i].is_empty();
-        let codes: Vec<&str> = marks[i].iter().map(|d| d.code.code()).collect();
-        let extra = if bad {
-            format!("\\n⚠ {}", codes.join(" "))
-        } else {
-            String::new()
-        };
-        let _ = writeln!(
-            out,
-            "  {} [shape=box, style=\"rounded,filled\", fillcolor=\"{}\", fontcolor=white, penwidth={}, color=\"{}\", label=\"{}{}\"];",
-            id("svc", &s.name),
-            colour(reach.as_ref()),
-            if bad { 4 } else { 1 },
-            if bad { "#000000" } else { colour(reach.as_ref()) },
-            label(s),
-            extra
-        );
-        for n in &s.networks {
-            let _ = writeln!(
-                out,
-                "  {} -> {} [style=dotted, arrowhead=none, color=gray];",
-                id("svc", &s.name),
-                id("net", &model.network(*n).name)
-            );
+impl<'m> Drawing<'m> {
+    fn of(model: &'m Model, diagnostics: &[Diagnostic]) -> Drawing<'m> {
+        let marks = findings(model, diagnostics);
+        let mut items = vec![Item::Internet];
+        for n in &model.networks {
+            items.push(Item::Network {
+                id: NodeId::network(&n.name),
+                name: &n.name,
+                internal: n.internal,
+            });
         }
-        for (d, _) in &s.depends {
-            let _ = writeln!(
-                out,
-                "  {} -> {} [label=\"depends\"];",
-                id("svc", &s.name),
-                id("svc", &model.service(*d).name)
-            );
-        }
-        for r in &s.routes {
-            let restriction = r
-                .restriction
-                .as_ref()
-                .map(|n| {
-                    format!(
-                        " restricted({})",
-                        n.iter()
-                            .map(|x| x.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                })
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "  {} -> {} [label=\"{} → :{}{}\", penwidth=2, color=\"{}\"];",
-                id("svc", &s.name),
-                id("svc", &model.service(r.target).name),
-                r.matcher,
-                r.port,
-                restriction,
-                colour(reach.as_ref())
-            );
-        }
-        for p in &s.ports {
-            match &p.declared {
-                Exposure::Public => {
-                    let _ = writeln!(
-                        out,
-                        "  internet -> {} [label=\":{}\", color=\"#d73a49\"];",
-                        id("svc", &s.name),
-                        p.host
-                    );
-                }
-                Exposure::Restricted(nets) => {
-                    let key = nets
-                        .iter()
-                        .map(|n| n.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    if !ranges.contains(&key) {
-                        ranges.push(key.clone());
-                        let _ = writeln!(
-                            out,
-                            "  {} [shape=doublecircle, label=\"{}\", color=\"#e36209\"];",
-                            id("range", &key),
-                            key
-                        );
+        let mut ranges: Vec<String> = Vec::new();
+        for (s, marks) in model.services.iter().zip(&marks) {
+            let id = NodeId::service(&s.name);
+            let reach = s.reach();
+            items.push(Item::Service {
+                id: id.clone(),
+                name: &s.name,
+                class: s.class.as_str(),
+                reach: reach.clone(),
+                codes: marks.iter().map(|d| d.code.code()).collect(),
+            });
+            for n in &s.networks {
+                items.push(Item::Attached {
+                    service: id.clone(),
+                    network: NodeId::network(&model.network(*n).name),
+                });
+            }
+            for (d, _) in &s.depends {
+                items.push(Item::Depends {
+                    from: id.clone(),
+                    to: NodeId::service(&model.service(*d).name),
+                });
+            }
+            for r in &s.routes {
+                items.push(Item::Route {
+                    from: id.clone(),
+                    to: NodeId::service(&model.service(r.target).name),
+                    matcher: &r.matcher,
+                    port: r.port,
+                    restriction: r.restriction.as_deref().map(range_key),
+                    reach: reach.clone(),
+                });
+            }
+            for p in &s.ports {
+                let public = matches!(p.declared, Exposure::Public);
+                let from = match &p.declared {
+                    Exposure::Public => NodeId::internet(),
+                    Exposure::Restricted(nets) => {
+                        let key = range_key(nets);
+                        match ranges.iter().position(|r| *r == key) {
+                            Some(i) => NodeId::range(i + 1),
+                            None => {
+                                ranges.push(key.clone());
+                                let id = NodeId::range(ranges.len());
+                                items.push(Item::Range {
+                                    id: id.clone(),
+                                    key,
+                                });
+                                id
+                            }
+                        }
                     }
-                    let _ = writeln!(
-                        out,
-                        "  {} -> {} [label=\":{}\", color=\"#e36209\"];",
-                        id("range", &key),
-                        id("svc", &s.name),
-                        p.host
-                    );
-                }
-                _ => {}
+                    _ => continue,
+                };
+                items.push(Item::Published {
+                    from,
+                    to: id.clone(),
+                    host: p.host,
+                    public,
+                });
             }
         }
+        Drawing { items }
     }
-    out.push_str("}\n");
-    out
-}
-
-/// A Mermaid flowchart (renders on GitHub and in mdBook with a plugin).
-pub fn mermaid(model: &Model, diagnostics: &[Diagnostic]) -> String {
-    let marks = findings(model, diagnostics);
-    let mut out = String::from("flowchart LR\n  internet((internet))\n");
-    for n in &model.networks {
-        let _ = writeln!(
-            out,
-            "  {}{{{{\"network {}\"}}}}",
-            id("net", &n.name),
-            n.name
-        );
-    }
-    for (i, s) in model.services.iter().enumerate() {
-        let reach = s.reach();
-        let warn = if marks[i].is_empty() {
-            String::new()
-        } else {
-            format!(
-                "<br/>⚠ {}",
-                marks[i]
-                    .iter()
-                    .map(|d| d.code.code())
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            )
-        };
-        let _ = writeln!(
-            out,
-            "  {}[\"{}<br/>{} · {}{}\"]",
-            id("svc", &s.name),
-            s.name,
-            s.class.as_str(),
-            reach
-                .as_ref()
-                .map_or("no ports".to_string(), |e| e.to_string()),
-            warn
-        );
-        let _ = writeln!(
-            out,
-            "  style {} fill:{},color:#fff{}",
-            id("svc", &s.name),
-            colour(reach.as_ref()),
-            if marks[i].is_empty() {
-                ""
-            } else {
-                ",stroke:#000,stroke-width:4px"
-            }
-        );
-        for n in &s.networks {
-            let _ = writeln!(
-                out,
-                "  {} -.- {}",
-                id("svc", &s.name),
-                id("net", &model.network(*n).name)
-            );
-        }
-        for (d, _) in &s.depends {
-            let _ = writeln!(
-                out,
-                "  {} -->|depends| {}",
-                id("svc", &s.name),
-                id("svc", &model.service(*d).name)
-            );
-        }
-        for r in &s.routes {
-            let _ = writeln!(
-                out,
-                "  {} ==>|\"{} :{}\"| {}",
-                id("svc", &s.name),
-                r.matcher,
-                r.port,
-                id("svc", &model.service(r.target).name)
-            );
-        }
-        for p in &s.ports {
-            if matches!(p.declared, Exposure::Public) {
-                let _ = writeln!(out, "  internet -->|:{}| {}", p.host, id("svc", &s.name));
-            }
-        }
-    }
-    out
 }
 
 #[derive(Serialize)]
@@ -356,4 +360,18 @@ pub fn json(model: &Model, diagnostics: &[Diagnostic]) -> String {
             .collect(),
     };
     serde_json::to_string_pretty(&graph).expect("the graph serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NodeId;
+
+    #[test]
+    fn ids_keep_apart_what_the_old_mapping_merged() {
+        assert_eq!(NodeId::service("a-b").as_str(), "svc_a_2d_b");
+        assert_eq!(NodeId::service("a_b").as_str(), "svc_a__b");
+        assert_eq!(NodeId::service("db").as_str(), "svc_db");
+        // A name cannot pose as another kind: kinds end in one `_`.
+        assert_ne!(NodeId::service("x").as_str(), NodeId::network("x").as_str());
+    }
 }

@@ -136,3 +136,106 @@ fn near_misses_pass() {
         );
     }
 }
+
+/// Every Markdown page of the book, sorted.
+fn book_pages() -> Vec<std::path::PathBuf> {
+    let mut pages = Vec::new();
+    let mut stack = vec![root().join("book/src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("book directory") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                pages.push(path);
+            }
+        }
+    }
+    pages.sort();
+    pages
+}
+
+/// The codes a block documents: named in its tag (```inf error E2001,
+/// several separated by spaces), or else the code whose page
+/// (`errors/CODE.md`) it sits on.
+fn documented_codes(page: &std::path::Path, tag: &str) -> Vec<Code> {
+    let named: Vec<Code> = tag
+        .split_whitespace()
+        .skip(1)
+        .map(|c| Code::find(c).unwrap_or_else(|| panic!("{c} is not a code")))
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    let on_error_page = page
+        .parent()
+        .is_some_and(|d| d.file_name().is_some_and(|n| n == "errors"));
+    let stem = page.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    on_error_page
+        .then(|| Code::find(stem))
+        .flatten()
+        .into_iter()
+        .collect()
+}
+
+/// A book block tagged `error` (or `warning`) must produce the code its
+/// page documents, with that severity, unwaived; an `ok` block on a code's
+/// page (the fix) must not produce it. A block tagged `error` or
+/// `warning` outside a code's page names its codes in the tag.
+#[test]
+fn book_error_blocks_produce_the_code_their_page_documents() {
+    let mut failures = Vec::new();
+    let mut checked_blocks = 0;
+    for page in book_pages() {
+        let shown = page.strip_prefix(root()).unwrap_or(&page).display();
+        for (tag, line, body) in inf_blocks(&read(&page)) {
+            let kind = tag.split_whitespace().next().unwrap_or("");
+            if !["ok", "error", "warning"].contains(&kind) {
+                continue;
+            }
+            let codes = documented_codes(&page, &tag);
+            if codes.is_empty() {
+                if kind != "ok" {
+                    failures.push(format!(
+                        "{shown}:{line}: a `{kind}` block off a code's page names no code \
+                         (tag it ```inf {kind} CODE)"
+                    ));
+                }
+                continue;
+            }
+            let name = format!("{shown}:{line}");
+            let (checked, sources) = check_text(&name, &body);
+            for code in codes {
+                let produced = checked
+                    .diagnostics
+                    .iter()
+                    .any(|d| d.code == code && d.waived.is_none());
+                let severity_fits = match kind {
+                    "error" => code.severity() == infrac::diagnostics::Severity::Error,
+                    "warning" => code.severity() == infrac::diagnostics::Severity::Warning,
+                    _ => true,
+                };
+                let fine = match kind {
+                    "ok" => !produced,
+                    _ => produced && severity_fits,
+                };
+                if !fine {
+                    failures.push(format!(
+                        "{name} (tagged {tag}) {} {}:\n{}",
+                        if kind == "ok" {
+                            "produces"
+                        } else {
+                            "does not produce"
+                        },
+                        code.code(),
+                        render_plain(&checked, &sources)
+                    ));
+                }
+            }
+            checked_blocks += 1;
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The pages under errors/ hold one failing block each, most a fix too.
+    assert!(checked_blocks >= 60, "only {checked_blocks} blocks checked");
+}

@@ -1,5 +1,5 @@
 //! `infrac import FILE.yml [OVERRIDE.yml...] [-o infra.inf] [--report json]
-//! [--strict]`: a compose or swarm stack file (merged with its overrides,
+//! [--strict] [--env-file FILE]`: a compose or swarm stack file (merged with its overrides,
 //! as `docker compose -f` merges them) to a program (see [`crate::import`]).
 //!
 //! The program goes to `-o` (replaced atomically) or stdout; what was not
@@ -14,7 +14,7 @@ use clap::ValueEnum;
 
 use super::{Color, Outcome};
 use crate::diagnostics::{render, Tally};
-use crate::import::Imported;
+use crate::import::{self, Imported};
 use crate::source::Sources;
 
 #[derive(Debug, clap::Args)]
@@ -32,6 +32,11 @@ pub struct Args {
     /// Fail, writing nothing, when anything is not carried over.
     #[arg(long)]
     pub strict: bool,
+    /// Interpolate `${VAR}` with the variables of this dotenv file instead
+    /// of the `.env` beside the first file (repeatable, later files win),
+    /// as `docker compose --env-file`.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -44,7 +49,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
         errln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
         return Outcome::UsageOrIo;
     }
-    let (sources, imported) = match load_and_import(&args.files) {
+    let (sources, imported) = match load_and_import(&args.files, &args.env_file) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
@@ -95,9 +100,24 @@ pub fn run(args: Args, color: Color) -> Outcome {
     Outcome::Clean
 }
 
-/// Reads `files` and imports them merged, following the files they name.
-pub(crate) fn load_and_import(files: &[PathBuf]) -> Result<(Sources, Imported), Outcome> {
-    crate::compile::import(&crate::loader::FsLoader, files).map_err(super::unreadable)
+/// Reads `files` and imports them merged, following the files they name,
+/// interpolated with `env_files` (none: the `.env` beside the first file).
+pub(crate) fn load_and_import(
+    files: &[PathBuf],
+    env_files: &[PathBuf],
+) -> Result<(Sources, Imported), Outcome> {
+    for path in env_files {
+        if let Err(e) = std::fs::metadata(path) {
+            errln!("error: cannot read the env file {}: {e}", path.display());
+            return Err(Outcome::UsageOrIo);
+        }
+    }
+    let env = if env_files.is_empty() {
+        import::EnvFiles::Beside
+    } else {
+        import::EnvFiles::Given(env_files.to_vec())
+    };
+    crate::compile::import(&crate::loader::FsLoader, files, &env).map_err(super::unreadable)
 }
 
 /// The files as messages name them: `a.yml + b.yml`.

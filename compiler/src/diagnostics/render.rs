@@ -445,7 +445,7 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources, book_url: Option<&st
     let region = |span: Span| {
         let r = JsonRange::of(sources, span);
         json!({
-            "artifactLocation": { "uri": r.file },
+            "artifactLocation": { "uri": uri_reference(&r.file) },
             "region": {
                 "startLine": r.line, "startColumn": r.column,
                 "endLine": r.end_line, "endColumn": r.end_column,
@@ -496,6 +496,23 @@ pub fn sarif(diagnostics: &[Diagnostic], sources: &Sources, book_url: Option<&st
         }]
     });
     serde_json::to_string_pretty(&log).expect("SARIF serialises to JSON")
+}
+
+/// A file name as the URI reference SARIF's `artifactLocation.uri` must
+/// be (RFC 3986): every byte but the unreserved characters and `/`
+/// percent-encoded, so a space, `#`, `?`, `%`, `:` or non-ASCII name
+/// stays one path (a `:` in the first segment would read as a scheme).
+fn uri_reference(file: &str) -> String {
+    use std::fmt::Write;
+    let mut uri = String::with_capacity(file.len());
+    for b in file.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            uri.push(char::from(b));
+        } else {
+            let _ = write!(uri, "%{b:02X}");
+        }
+    }
+    uri
 }
 
 fn sarif_level(severity: Severity) -> &'static str {

@@ -37,6 +37,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::loader::{LoadError, Loader, MAX_FILE};
 use crate::source::Sources;
 use crate::span::{FileId, Span};
+use dotenv::dotenv;
 use merge::merge_files;
 
 /// How deep `extends` and `include` may chain before the import stops
@@ -78,6 +79,9 @@ pub(crate) struct Resolver<'s> {
     extending: Vec<(FileId, String)>,
     /// What the import has taken in so far (bytes, files).
     taken: (u64, usize),
+    /// The project's variables (`.env`), interpolated into every file as
+    /// it is read, before its `extends` and `env_file` are followed.
+    pub vars: super::interp::Vars,
     pub diagnostics: Vec<Diagnostic>,
     /// A top-level `include` was present (the file may then have no
     /// `services` of its own and still be valid).
@@ -98,6 +102,7 @@ impl<'s> Resolver<'s> {
             chain: Vec::new(),
             extending: Vec::new(),
             taken: (0, 0),
+            vars: super::interp::Vars::new(),
             diagnostics: Vec::new(),
             had_include: false,
         }
@@ -127,8 +132,9 @@ impl<'s> Resolver<'s> {
                 self.chain.push((canonical, *id));
                 pushed = true;
             }
-            let parsed = yaml::parse(*id, &text)?;
+            let mut parsed = yaml::parse(*id, &text)?;
             self.diagnostics.extend(parsed.warnings);
+            super::interp::substitute_tree(&mut parsed.root, &self.vars);
             let root = self.file(*id, parsed.root)?;
             if pushed {
                 self.chain.pop();
@@ -269,8 +275,9 @@ impl<'s> Resolver<'s> {
         };
         self.paths.insert(id, path.clone());
         let text = self.sources.get(id).text.clone();
-        let parsed = yaml::parse(id, &text)?;
+        let mut parsed = yaml::parse(id, &text)?;
         self.diagnostics.extend(parsed.warnings);
+        super::interp::substitute_tree(&mut parsed.root, &self.vars);
         let root = Rc::new(parsed.root);
         self.read.insert(path, (id, Rc::clone(&root)));
         Ok(Some((id, root)))
@@ -380,6 +387,37 @@ impl<'s> Resolver<'s> {
 }
 
 impl Resolver<'_> {
+    /// The variables of a dotenv file of the project (`.env` beside the
+    /// first file, or one given with `--env-file`), read through the
+    /// loader within the import's budget and added to the sources under
+    /// `name`, with the span of each key and value. A file that must not
+    /// be read (a device, not UTF-8, too large) is an error like a
+    /// missing one: its variables are not interpolated, and the caller
+    /// says so.
+    pub fn read_dotenv(
+        &mut self,
+        path: &Path,
+        name: String,
+    ) -> std::io::Result<(FileId, Vec<(Node, Node)>)> {
+        self.taken.1 += 1;
+        let left = MAX_IMPORT_BYTES.saturating_sub(self.taken.0);
+        let text = match self.loader.text(path, left.min(MAX_FILE)) {
+            Ok(text) => text,
+            Err(LoadError::Io(e)) => return Err(e),
+            Err(refused) => return Err(std::io::Error::other(refused.to_string())),
+        };
+        self.taken.0 += text.len() as u64;
+        let id = self.sources.add(name, text);
+        Ok((id, dotenv(id, &self.sources.get(id).text)))
+    }
+
+    /// The dotenv value at `span` was written in single quotes (literal:
+    /// compose does not interpolate it).
+    pub fn starts_single_quoted(&self, span: Span) -> bool {
+        let text = &self.sources.get(span.file).text;
+        text.as_bytes().get(span.start as usize) == Some(&b'\'')
+    }
+
     /// How a file read for the import is named in diagnostics: `rel` beside
     /// the name of the file that names it (`stacks/compose.yaml` and
     /// `base.yaml` give `stacks/base.yaml`), as the user would find it.
