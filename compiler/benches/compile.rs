@@ -1,7 +1,7 @@
 //! Compile-time benchmarks on generated programs (`infrac::workload`):
 //! parse alone, the checker alone (on an already parsed program: names,
 //! graph, effective exposure, rules, waivers), the whole `check` as the
-//! CLI runs it, and each backend's `emit` on a checked model (every
+//! CLI runs it (`infrac::compile`, reading through a memory loader), and each backend's `emit` on a checked model (every
 //! target in `Target::ALL`, with its throughput in bytes of output).
 //! Budgets (the book's performance page): check of 50 services well under
 //! 5 ms; the checker on 10,000 services under 100 ms; cost linear in N;
@@ -12,6 +12,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use infrac::backend::{self, Target};
 use infrac::source::Sources;
 use infrac::span::FileId;
+use std::path::Path;
 
 const SIZES: &[usize] = &[10, 50, 100, 1_000, 10_000];
 const EMIT_SIZES: &[usize] = &[10, 100, 1_000, 10_000];
@@ -61,11 +62,10 @@ fn check(c: &mut Criterion) {
         let text = infrac::workload::program(n);
         group.throughput(Throughput::Elements(n as u64));
         group.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, text| {
-            b.iter(|| {
-                let mut sources = Sources::new();
-                let id = sources.add("bench.inf", text.clone());
-                infrac::check::check(&mut sources, id)
-            })
+            // Through the one entry point, as the CLI runs it: the memory
+            // loader hands over a copy of the text, as a read would.
+            let loader = infrac::loader::MemoryLoader::single("bench.inf", text.as_str());
+            b.iter(|| infrac::compile(&loader, Path::new("bench.inf")).expect("in memory"))
         });
     }
     group.finish();
@@ -77,9 +77,7 @@ fn emit(c: &mut Criterion) {
     let models: Vec<(usize, infrac::ir::Model)> = EMIT_SIZES
         .iter()
         .map(|&n| {
-            let mut sources = Sources::new();
-            let id = sources.add("bench.inf", infrac::workload::program(n));
-            let checked = infrac::check::check(&mut sources, id);
+            let checked = infrac::compile::compile_text("bench.inf", &infrac::workload::program(n));
             assert!(!checked.has_errors(), "the workload checks clean");
             (n, checked.model.expect("a model"))
         })

@@ -16,15 +16,12 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use infrac::backend::{self, Artifact, Target};
-use infrac::source::Sources;
 use yaml_rust2::{Yaml, YamlLoader};
 
 const N: usize = 10_000;
 
 fn artifacts(target: Option<Target>) -> Vec<Artifact> {
-    let mut sources = Sources::new();
-    let id = sources.add("bench.inf", infrac::workload::program(N));
-    let checked = infrac::check::check(&mut sources, id);
+    let checked = infrac::compile::compile_text("bench.inf", &infrac::workload::program(N));
     let model = checked.model.expect("the workload checks clean");
     let options = backend::Options {
         project: "bench".to_string(),
@@ -103,7 +100,7 @@ fn write(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(bytes as u64));
     let out = scratch.path().join("out");
     group.bench_function(format!("atomic/all/{N}"), |b| {
-        b.iter(|| infrac::cli::write_atomically(&out, &all).expect("writes"))
+        b.iter(|| infrac::cli::write_atomically(&out, &all, &[]).expect("writes"))
     });
     let joined: String = all.iter().map(|a| a.contents.as_str()).collect();
     let one = scratch.path().join("one.yaml");

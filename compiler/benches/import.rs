@@ -5,7 +5,8 @@
 //! to a printed program. Budget (issue 6): 1,000 services under 100 ms.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use infrac::source::Sources;
+use infrac::loader::MemoryLoader;
+use std::path::PathBuf;
 
 const SIZES: &[usize] = &[10, 100, 1_000];
 
@@ -14,14 +15,17 @@ fn import(c: &mut Criterion) {
     group.sample_size(20);
     for &n in SIZES {
         let text = infrac::workload::compose(n);
-        let mut sources = Sources::new();
-        let id = sources.add("compose.yaml", text.clone());
-        let once = infrac::import::import(&sources, id);
+        // Through the import's entry point, as `infrac import` runs it.
+        let loader = MemoryLoader::single("compose.yaml", text.as_str());
+        let files = [PathBuf::from("compose.yaml")];
+        let (_, once) =
+            infrac::compile::import(&loader, &files, &Default::default()).expect("in memory");
         assert!(!once.has_errors(), "{:?}", once.diagnostics);
         group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &sources, |b, sources| {
+        group.bench_with_input(BenchmarkId::from_parameter(n), &loader, |b, loader| {
             b.iter(|| {
-                let imported = infrac::import::import(sources, id);
+                let (_, imported) = infrac::compile::import(loader, &files, &Default::default())
+                    .expect("in memory");
                 imported.text().expect("imports")
             })
         });

@@ -79,7 +79,6 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use crate::ir::ServiceId;
-    use crate::source::Sources;
 
     #[test]
     fn cycles_and_route_targets() {
@@ -105,10 +104,8 @@ service d {
   depends = [a]
 }
 "#;
-        let mut sources = Sources::new();
-        let id = sources.add("g.inf", text);
-        let checked = crate::check::check(&mut sources, id);
-        let model = checked.analysed().expect("names and values are sound");
+        let checked = crate::compile::compile_text("g.inf", text);
+        let model = checked.drawable().expect("names and values are sound");
         let graph = super::Graph::build(model);
         let ids = |v: &[u32]| v.iter().map(|i| ServiceId(*i)).collect::<Vec<_>>();
         assert_eq!(

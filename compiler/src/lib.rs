@@ -9,18 +9,25 @@
 //!                                          └─ graph (petgraph), exposure, rules
 //! ```
 //!
-//! This crate is a pure library; only `cli` touches files, the terminal and
-//! the environment.
+//! [`compile`] is the entry point every command, bench and test uses: it
+//! reads through a [`loader::Loader`] (the file system for the CLI, memory
+//! for tests and the editor server) and returns a [`Compiled`] whose model
+//! exists only when the program is sound.
+//!
+//! This crate is a pure library: it reads only through the loader, and
+//! only `cli` writes files or touches the terminal and the environment.
 
 pub mod ast;
 pub mod backend;
 pub mod check;
 pub mod cli;
+pub mod compile;
 pub mod diagnostics;
 pub mod diagram;
 pub mod graph;
 pub mod import;
 pub mod ir;
+pub mod loader;
 pub mod schema;
 pub mod source;
 pub mod span;
@@ -28,3 +35,5 @@ pub mod stdlib;
 pub mod syntax;
 #[doc(hidden)]
 pub mod workload;
+
+pub use compile::{compile, Compiled};

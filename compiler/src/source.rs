@@ -57,6 +57,12 @@ impl Sources {
         FileId((self.files.len() - 1) as u32)
     }
 
+    /// The id the next [`Sources::add`] will return: a text can be parsed
+    /// with its id before it is moved in.
+    pub fn next_id(&self) -> FileId {
+        FileId(self.files.len() as u32)
+    }
+
     pub fn get(&self, id: FileId) -> &SourceFile {
         &self.files[id.0 as usize]
     }

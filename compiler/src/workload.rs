@@ -212,9 +212,7 @@ mod tests {
     #[test]
     fn programs_check_clean() {
         for n in [4, 5, 9, 10, 17, 50, 100] {
-            let mut sources = Sources::new();
-            let id = sources.add("w.inf", program(n));
-            let checked = crate::check::check(&mut sources, id);
+            let checked = crate::compile::compile_text("w.inf", &program(n));
             assert!(
                 checked.diagnostics.is_empty(),
                 "{n}: {:?}",

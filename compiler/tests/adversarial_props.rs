@@ -128,7 +128,7 @@ proptest! {
     fn every_service_is_on_exactly_what_it_names(p in program()) {
         let src = text(&p);
         let (checked, sources) = check_text("random.inf", &src);
-        let model = checked.analysed().unwrap_or_else(|| {
+        let model = checked.drawable().unwrap_or_else(|| {
             panic!("{src}\ndoes not elaborate:\n{}", render_plain(&checked, &sources))
         });
         prop_assert_eq!(model.services.len(), p.services.len());

@@ -204,9 +204,9 @@ fn a_failed_migrate_leaves_an_existing_output_unchanged() {
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let before = tree(&dir);
     // Replace the output with a different one, limited to the size of its
-    // smallest file: the first file of any size fails.
-    std::fs::write(dir.join("compose.yaml.keep"), "kept\n").unwrap();
-    let before_with_extra = tree(&dir);
+    // smallest file: the first file of any size fails. (A file of the
+    // user's in it would be refused before anything is written: see
+    // `what_infrac_did_not_write_is_never_replaced`.)
     let smallest = before
         .values()
         .filter_map(|e| match e {
@@ -218,7 +218,7 @@ fn a_failed_migrate_leaves_an_existing_output_unchanged() {
     let out = migrate(Some(smallest - 1));
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("File too large"), "{}", stderr(&out));
-    assert_same_tree(&before_with_extra, &tree(&dir), "after a failed migrate");
+    assert_same_tree(&before, &tree(&dir), "after a failed migrate");
     assert_eq!(listing(parent.path()), ["out"]);
 }
 
@@ -292,12 +292,180 @@ fn what_infrac_did_not_write_is_never_replaced() {
     std::fs::write(mine.join("notes.txt"), "mine\n").unwrap();
     // A regular file where the directory would be.
     std::fs::write(parent.path().join("file"), "a file\n").unwrap();
+    // A directory infrac wrote, and then the user added a file to.
+    let ours = parent.path().join("ours");
+    let first = run_in(
+        parent.path(),
+        &["build", good, "-t", "compose", "-o", "ours"],
+        &[],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    std::fs::write(ours.join("notes.txt"), "mine too\n").unwrap();
+    // A program kept inside its own output directory (it used to be
+    // deleted with the old output).
+    let kept = parent.path().join("kept");
+    let first = run_in(
+        parent.path(),
+        &["build", good, "-t", "compose", "-o", "kept"],
+        &[],
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    std::fs::copy(good, kept.join("main.inf")).unwrap();
     let before = tree(parent.path());
-    for o in ["mine", "file", "file/out"] {
-        let out = run_in(parent.path(), &["build", good, "-t", "all", "-o", o], &[]);
+    for (program, o) in [
+        (good, "mine"),
+        (good, "file"),
+        (good, "file/out"),
+        (good, "ours"),
+        ("kept/main.inf", "kept"),
+    ] {
+        let out = run_in(
+            parent.path(),
+            &["build", program, "-t", "all", "-o", o],
+            &[],
+        );
         assert_eq!(out.status.code(), Some(2), "-o {o}: {}", stderr(&out));
+        // (Where DIR's parent is a file, creating DIR is what fails.)
+        if o != "file/out" {
+            let err = stderr(&out);
+            assert!(err.contains("refusing to replace"), "{err}");
+        }
         assert_same_tree(&before, &tree(parent.path()), &format!("-o {o}"));
     }
+    // What infrac wrote, and only that, is replaced.
+    std::fs::remove_file(ours.join("notes.txt")).unwrap();
+    let out = run_in(
+        parent.path(),
+        &["build", good, "-t", "all", "-o", "ours"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(ours.join("k8s").is_dir());
+}
+
+/// `import -o`, `fmt` and `migrate --program` replace only regular files:
+/// through a symlink they write the file it points to, and a FIFO (or a
+/// device) is refused and left as it was.
+#[cfg(unix)]
+#[test]
+fn a_file_is_replaced_only_when_it_is_a_regular_file() {
+    use std::os::unix::fs::FileTypeExt;
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path();
+    std::fs::write(
+        dir.join("compose.yml"),
+        "services:\n  web:\n    image: nginx:1.27\n",
+    )
+    .unwrap();
+    // A symlink to a regular file: the file changes, the link stays.
+    std::fs::write(dir.join("real.inf"), "old\n").unwrap();
+    std::os::unix::fs::symlink("real.inf", dir.join("link.inf")).unwrap();
+    let out = run_in(dir, &["import", "compose.yml", "-o", "link.inf"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let link = std::fs::symlink_metadata(dir.join("link.inf")).unwrap();
+    assert!(
+        link.file_type().is_symlink(),
+        "the link was replaced by a file"
+    );
+    assert!(read(&dir.join("real.inf")).contains("service web"));
+    // fmt through a link as well.
+    std::fs::write(
+        dir.join("real.inf"),
+        "service   web {\n image = \"nginx:1.27\"\n}\n",
+    )
+    .unwrap();
+    let out = run_in(dir, &["fmt", "link.inf"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(dir.join("link.inf"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        read(&dir.join("real.inf")),
+        "service web {\n  image = \"nginx:1.27\"\n}\n"
+    );
+    // A FIFO, and a link to one, are refused and stay FIFOs.
+    let fifo = dir.join("pipe.inf");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    std::os::unix::fs::symlink("pipe.inf", dir.join("to-pipe.inf")).unwrap();
+    for o in ["pipe.inf", "to-pipe.inf"] {
+        let out = run_in(dir, &["import", "compose.yml", "-o", o], &[]);
+        assert_eq!(out.status.code(), Some(2), "-o {o}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    }
+    let leftovers: Vec<String> = listing(dir)
+        .into_iter()
+        .filter(|n| n.starts_with(".infrac"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// An interrupted build removes its staging directory; one left by a
+/// build that was killed outright is removed by the next build.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_build_leaves_nothing_behind() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path();
+    let program = run_in(dir, &["workload", "3000"], &[]);
+    std::fs::write(dir.join("big.inf"), &program.stdout).unwrap();
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_infrac"))
+            .current_dir(dir)
+            .args(["build", "big.inf", "-t", "all", "-o", "out"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait for the staging directory, then interrupt the writing.
+        let started = std::time::Instant::now();
+        let staged = loop {
+            let staged = listing(dir).iter().any(|n| n.starts_with(".infrac-build-"));
+            if staged || started.elapsed() > std::time::Duration::from_secs(60) {
+                break staged;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        };
+        assert!(staged, "the build never started writing");
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(128 + signal), "{status:?}");
+        assert_eq!(listing(dir), ["big.inf"], "after signal {signal}");
+    }
+    // A staging directory of a process that is gone (no pid is this
+    // large), and one of a process still running (this test's).
+    let stale = dir.join(".infrac-build-4194305-abc");
+    let live = dir.join(format!(".infrac-build-{}-abc", std::process::id()));
+    for d in [&stale, &live] {
+        std::fs::create_dir(d).unwrap();
+        std::fs::write(d.join("compose.yaml"), "x\n").unwrap();
+    }
+    std::fs::write(
+        dir.join("small.inf"),
+        "service web {\n  image = \"nginx:1.27\"\n}\n",
+    )
+    .unwrap();
+    let out = run_in(
+        dir,
+        &["build", "small.inf", "-t", "compose", "-o", "out"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !stale.exists(),
+        "the stale staging directory is still there"
+    );
+    assert!(
+        live.exists(),
+        "a running build's staging directory was removed"
+    );
 }
 
 /// `fmt` and `import -o` replace one file by a rename: a failed write

@@ -5,17 +5,13 @@
 
 use std::collections::HashSet;
 
-use infrac::source::Sources;
-
 /// Node names that collide as Terraform identifiers (`a-b`/`a_b`) or
 /// look like a generated prefix (`node_x` beside `x`) still give one
 /// resource, one variable and one output key each.
 #[test]
 fn colliding_node_names_give_distinct_resources_and_variables() {
     let text = "provider aws { region = \"eu-west-1\" }\nnode x { role = manager }\nnode node_x {}\nnode a-b {}\nnode a_b {}\n";
-    let mut sources = Sources::new();
-    let id = sources.add("nodes.inf", text);
-    let checked = infrac::check::check(&mut sources, id);
+    let checked = infrac::compile::compile_text("nodes.inf", text);
     let model = checked.model.expect("the program checks");
     let options = infrac::backend::Options {
         project: "nodes".into(),

@@ -188,3 +188,126 @@ fn graph_draws_even_a_rejected_program() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("jenkins"));
     }
 }
+
+/// Where the output goes in the output-layer tests.
+#[cfg(unix)]
+enum Sink {
+    /// A pipe whose reader is gone before the binary starts: every write
+    /// fails with a broken pipe (`| head -c0`, without the race).
+    Closed,
+    /// `/dev/full`: every write fails with "no space left".
+    Full,
+}
+
+/// Runs the binary with stdout (or, with `on_stderr`, stderr) sent to
+/// `sink`; the other stream is captured.
+#[cfg(unix)]
+fn run_into(args: &[&str], sink: Sink, on_stderr: bool) -> (Option<i32>, String) {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::process::Stdio;
+    let target: Stdio = match sink {
+        Sink::Closed => {
+            let mut fds = [0; 2];
+            // SAFETY: `fds` has room for the two descriptors pipe() writes.
+            assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+            // SAFETY: both were just opened by pipe() and are owned here.
+            let (read, write) =
+                unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+            drop(read);
+            Stdio::from(write)
+        }
+        Sink::Full => Stdio::from(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full"),
+        ),
+    };
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_infrac"));
+    cmd.args(args).env("NO_COLOR", "1");
+    let out = if on_stderr {
+        cmd.stderr(target).stdout(Stdio::null()).output()
+    } else {
+        cmd.stdout(target).stderr(Stdio::piped()).output()
+    }
+    .expect("the binary runs");
+    let text = match on_stderr {
+        true => String::new(),
+        false => String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    (out.status.code(), text)
+}
+
+#[cfg(unix)]
+#[test]
+fn every_printing_command_ends_quietly_on_a_broken_pipe() {
+    let program = root().join("examples/incident-done-right/main.inf");
+    let program = program.to_str().unwrap();
+    let compose = write_temp(
+        "pipe.yml",
+        "services:\n  web:\n    image: nginx:1.27\n    ports: ['80:80']\n",
+    );
+    for args in [
+        &["build", program, "-t", "k8s", "--stdout"][..],
+        &["import", compose.to_str().unwrap()],
+        &["graph", program],
+        &["graph", "--format", "json", program],
+        &["check", "--format", "json", program],
+        &["explain", "E2001"],
+        &["completions", "bash"],
+        &["workload", "10"],
+    ] {
+        let (code, stderr) = run_into(args, Sink::Closed, false);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_broken_pipe_keeps_the_verdict() {
+    // A reader that stops early does not turn a rejected program into an
+    // accepted one.
+    let path = write_temp("pipe-exposed.inf", EXPOSED);
+    let (code, stderr) = run_into(
+        &["check", "--format", "json", path.to_str().unwrap()],
+        Sink::Closed,
+        false,
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_an_io_error_in_one_line() {
+    let program = root().join("examples/incident-done-right/main.inf");
+    let program = program.to_str().unwrap();
+    for args in [
+        &["check", "--format", "json", program][..],
+        &["build", program, "-t", "compose", "--stdout"],
+        &["explain", "E2001"],
+    ] {
+        let (code, stderr) = run_into(args, Sink::Full, false);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot write to stdout"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn check_with_stderr_closed_still_says_its_verdict() {
+    let path = write_temp("stderr-exposed.inf", EXPOSED);
+    let (code, _) = run_into(&["check", path.to_str().unwrap()], Sink::Closed, true);
+    assert_eq!(code, Some(1));
+    let clean = root().join("examples/incident-done-right/main.inf");
+    let (code, _) = run_into(&["check", clean.to_str().unwrap()], Sink::Closed, true);
+    assert_eq!(code, Some(0));
+    // stderr full: the report cannot be written, which is an IO error.
+    let (code, _) = run_into(&["check", path.to_str().unwrap()], Sink::Full, true);
+    assert_eq!(code, Some(2));
+}

@@ -10,7 +10,14 @@ use infrac::diagnostics::Code;
 /// Codes that only `infrac build` or `infrac import` report: their fixtures
 /// live with the backend and import tests (`import.rs`), not under
 /// `fixtures/`, which holds `.inf` programs for the checker.
-const BUILD_ONLY: &[&str] = &["E5001", "W5001", "E6001", "W6001"];
+///
+/// Codes about the file itself (not UTF-8, not a regular file, too large,
+/// past the import's budget) cannot be `.inf` fixtures read as text: their
+/// failing and near-miss cases are in `reading.rs`, run through the binary
+/// on files made for the purpose.
+const BUILD_ONLY: &[&str] = &[
+    "E0005", "E0006", "E0007", "E0008", "E5001", "W5001", "E6001", "W6001",
+];
 
 /// Import codes (6xxx) are all build-only: their fixtures are YAML files
 /// under `import-fixtures/CODE/`, checked by `import.rs`.

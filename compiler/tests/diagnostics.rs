@@ -10,9 +10,9 @@
 mod common;
 
 use common::*;
-use infrac::check::Checked;
 use infrac::diagnostics::Code;
 use infrac::source::Sources;
+use infrac::Compiled as Checked;
 
 fn fixture_dirs() -> Vec<std::path::PathBuf> {
     let mut dirs: Vec<_> = std::fs::read_dir(root().join("compiler/tests/fixtures"))

@@ -281,7 +281,7 @@ impl Program {
         let text = self.text();
         let (checked, sources) = check_text("graph.inf", &text);
         let model = checked
-            .analysed()
+            .drawable()
             .unwrap_or_else(|| panic!("{text}\n{}", render_plain(&checked, &sources)));
         let dot = infrac::diagram::dot(model, &checked.diagnostics);
         let mermaid = infrac::diagram::mermaid(model, &checked.diagnostics);
@@ -335,7 +335,7 @@ fn names_that_differ_only_by_dash_or_underscore_are_two_nodes() {
     program.check_drawings();
     // Read back, the route is an edge between two different nodes.
     let (checked, _) = check_text("graph.inf", &program.text());
-    let model = checked.analysed().expect("checks");
+    let model = checked.drawable().expect("checks");
     let dot = read_dot(&infrac::diagram::dot(model, &checked.diagnostics));
     let route = dot
         .edges

@@ -108,7 +108,7 @@ fn import_merged(files: &[(PathBuf, String)]) -> (Imported, Sources, FileId) {
         .iter()
         .map(|(path, name)| (sources.add(name.clone(), read(path)), Some(path.clone())))
         .collect();
-    let imported = import::import_files(&mut sources, &ids);
+    let imported = import::import_files(&infrac::loader::FsLoader, &mut sources, &ids);
     let last = ids.last().expect("a file").0;
     (imported, sources, last)
 }

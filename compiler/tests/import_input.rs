@@ -21,7 +21,11 @@ fn import_text(text: &str) -> Imported {
 fn import_path(path: &Path) -> (Imported, Sources) {
     let mut sources = Sources::new();
     let id = sources.add(path.display().to_string(), read(path));
-    let imported = import::import_files(&mut sources, &[(id, Some(path.to_path_buf()))]);
+    let imported = import::import_files(
+        &infrac::loader::FsLoader,
+        &mut sources,
+        &[(id, Some(path.to_path_buf()))],
+    );
     (imported, sources)
 }
 
@@ -231,6 +235,7 @@ fn variables_without_a_value_are_reported_and_env_files_replace_dot_env() {
     let mut sources = Sources::new();
     let id = sources.add("compose.yaml", read(&file));
     let i = import::import_files_with(
+        &infrac::loader::FsLoader,
         &mut sources,
         &[(id, Some(file.clone()))],
         &import::EnvFiles::Given(vec![other]),

@@ -10,10 +10,10 @@ mod common;
 #[path = "../../compiler/tests/unspanned/mod.rs"]
 mod unspanned;
 
-use infrac::check::check;
-use infrac::import;
-use infrac::source::Sources;
+use infrac::loader::MemoryLoader;
+use infrac::span::FileId;
 use infrac::syntax;
+use std::path::PathBuf;
 use libfuzzer_sys::{fuzz_target, Corpus};
 use unspanned::unspanned;
 
@@ -21,17 +21,18 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     let Ok(yaml) = std::str::from_utf8(data) else {
         return Corpus::Reject;
     };
-    let mut sources = Sources::new();
-    let id = sources.add("fuzz.yml", yaml);
-    let imported = import::import(&sources, id);
+    // Through the import's entry point, from memory: the file alone (what
+    // it names is not there, and is reported as not followed).
+    let loader = MemoryLoader::single("fuzz.yml", yaml);
+    let (sources, imported) =
+        infrac::compile::import(&loader, &[PathBuf::from("fuzz.yml")], &Default::default()).expect("in memory");
     common::assert_spans(&imported.diagnostics, &sources);
     common::render_all(&imported.diagnostics, &sources, &imported.redactions);
     let (Some(program), Some(text)) = (&imported.program, imported.text()) else {
         assert!(imported.has_errors(), "no program and no E6001 saying why");
         return Corpus::Keep;
     };
-    let inf = sources.add("fuzz.inf", text.as_str());
-    let (reparsed, diagnostics) = syntax::parse(inf, &text);
+    let (reparsed, diagnostics) = syntax::parse(FileId(0), &text);
     assert!(
         !diagnostics.iter().any(|d| d.is_error()),
         "the imported program does not parse: {diagnostics:?}\n--- yaml\n{yaml}\n--- printed\n{text}"
@@ -40,7 +41,8 @@ fuzz_target!(|data: &[u8]| -> Corpus {
         unspanned(reparsed) == unspanned(program.clone()),
         "the printed program is not the imported tree\n--- yaml\n{yaml}\n--- printed\n{text}"
     );
-    let checked = check(&mut sources, inf);
-    common::assert_spans(&checked.diagnostics, &sources);
+    // The printed program through the program's entry point.
+    let checked = infrac::compile::compile_text("fuzz.inf", &text);
+    common::assert_spans(&checked.diagnostics, &checked.sources);
     Corpus::Keep
 });

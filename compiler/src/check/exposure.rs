@@ -172,7 +172,6 @@ pub(crate) fn widest_port(effective: &Effective, service: ServiceId) -> Option<u
 #[cfg(test)]
 mod tests {
     use crate::ir::{Exposure, Hop, Ranges, ServiceId};
-    use crate::source::Sources;
 
     /// The model carries the fixpoint's outcome: what every route hands on,
     /// and each port's effective exposure with the path that explains it.
@@ -198,10 +197,8 @@ service lonely {
   route "/x" -> api:9000
 }
 "#;
-        let mut sources = Sources::new();
-        let id = sources.add("chain.inf", text);
-        let checked = crate::check::check(&mut sources, id);
-        let model = checked.analysed().expect("the program elaborates");
+        let checked = crate::compile::compile_text("chain.inf", text);
+        let model = checked.drawable().expect("the program elaborates");
         let by_name =
             |n: &str| ServiceId(model.services.iter().position(|s| s.name == n).unwrap() as u32);
         let (edge, mid, api) = (by_name("edge"), by_name("mid"), by_name("api"));

@@ -29,14 +29,15 @@ use crate::ast::{self, Attribute, Decl, DeclKind, Item, Stmt, Value};
 use crate::diagnostics::{self, Code, Diagnostic};
 use crate::ir::Model;
 use crate::source::Sources;
-use crate::span::{FileId, Span};
+use crate::span::Span;
 use crate::{stdlib, syntax};
 
-/// What checking one file produced.
+/// What checking one parsed file produced. [`crate::compile`] is the
+/// entry point that reads, parses and checks; this is the checker's stage
+/// alone (for its benchmark and stage tests).
 #[derive(Debug)]
 pub struct Checked {
-    /// The model, when there were no errors (warnings allowed): what a
-    /// backend may build.
+    /// The model, when the checker found no errors (warnings allowed).
     pub model: Option<Model>,
     /// The model of a program whose names and values were sound but whose
     /// rules found errors: not buildable, but drawable (`infrac graph`).
@@ -56,31 +57,6 @@ impl Checked {
     pub fn analysed(&self) -> Option<&Model> {
         self.model.as_ref().or(self.rejected.as_ref())
     }
-}
-
-/// Checks the file `file` of `sources`, adding the stdlib modules it uses to
-/// `sources` so diagnostics can point into them.
-pub fn check(sources: &mut Sources, file: FileId) -> Checked {
-    let text = sources.get(file).text.clone();
-    let (ast, mut diagnostics) = syntax::parse(file, &text);
-    if diagnostics.iter().any(Diagnostic::is_error) {
-        diagnostics::sort_and_dedup(&mut diagnostics);
-        return Checked {
-            model: None,
-            rejected: None,
-            diagnostics,
-            redactions: Vec::new(),
-        };
-    }
-    let (modules, mut module_diagnostics) = load_modules(sources, &ast);
-    diagnostics.append(&mut module_diagnostics);
-    let mut checked = check_parsed(&ast, &modules);
-    checked.diagnostics.append(&mut diagnostics);
-    if checked.has_errors() {
-        checked.rejected = checked.model.take();
-    }
-    diagnostics::sort_and_dedup(&mut checked.diagnostics);
-    checked
 }
 
 /// Parses the catalogue and every `use std/NAME` module of `ast`, adding
@@ -133,6 +109,8 @@ pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, 
 }
 
 /// Checks an already parsed file against already parsed stdlib modules.
+/// A model whose rules found errors is returned as `rejected`, never as
+/// `model`.
 pub fn check_parsed(ast: &ast::File, modules: &[ast::File]) -> Checked {
     let mut ctx = Ctx::default();
     for module in modules {
@@ -232,9 +210,14 @@ impl<'a> Ctx<'a> {
         diagnostics::sort_and_dedup(&mut self.diagnostics);
         self.redactions.sort();
         self.redactions.dedup();
+        let sound = !self.diagnostics.iter().any(Diagnostic::is_error);
+        let (model, rejected) = match sound {
+            true => (model, None),
+            false => (None, model),
+        };
         Checked {
             model,
-            rejected: None,
+            rejected,
             diagnostics: self.diagnostics,
             redactions: self.redactions,
         }

@@ -1,12 +1,13 @@
 //! `infrac check FILE...`: check each program and report every finding.
 
+use super::output::{errln, outln};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
 
 use super::{Color, Outcome};
-use crate::check;
 use crate::diagnostics::{render, Diagnostic, Tally};
+use crate::loader::FsLoader;
 use crate::source::Sources;
 
 #[derive(Debug, clap::Args)]
@@ -37,12 +38,11 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut redactions = Vec::new();
     for path in &args.files {
-        let text = match super::read_source(path) {
-            Ok(t) => t,
-            Err(outcome) => return outcome,
+        let checked = match crate::compile::compile_in(&FsLoader, sources, path) {
+            Ok(compiled) => compiled,
+            Err(e) => return super::unreadable(e),
         };
-        let id = sources.add(path.display().to_string(), text);
-        let checked = check::check(&mut sources, id);
+        sources = checked.sources;
         diagnostics.extend(checked.diagnostics);
         redactions.extend(checked.redactions);
     }
@@ -51,10 +51,10 @@ pub fn run(args: Args, color: Color) -> Outcome {
     match args.format {
         Format::Human => {
             super::eprint_report(&diagnostics, &sources, &redactions, color);
-            eprintln!("{}", summary(tally, args.files.len()));
+            errln!("{}", summary(tally, args.files.len()));
         }
-        Format::Json => println!("{}", render::json(&diagnostics, &sources)),
-        Format::Sarif => println!(
+        Format::Json => outln!("{}", render::json(&diagnostics, &sources)),
+        Format::Sarif => outln!(
             "{}",
             render::sarif(&diagnostics, &sources, args.book_url.as_deref())
         ),

@@ -12,6 +12,10 @@ pub struct Args {
 
 pub fn run(args: Args) -> Outcome {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "infrac", &mut std::io::stdout());
+    // Into memory, then through the output layer: clap_complete panics
+    // when its writer fails.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "infrac", &mut script);
+    super::output::stdout(&String::from_utf8_lossy(&script));
     Outcome::Clean
 }

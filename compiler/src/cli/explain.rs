@@ -1,5 +1,6 @@
 //! `infrac explain CODE|NAME`: prints the book page of a finding.
 
+use super::output::errln;
 use super::Outcome;
 use crate::diagnostics::Code;
 
@@ -12,7 +13,7 @@ pub struct Args {
 pub fn run(args: Args) -> Outcome {
     match Code::find(&args.code) {
         Some(code) => {
-            print!("{}", code.page());
+            super::output::stdout(code.page());
             Outcome::Clean
         }
         None => {
@@ -20,8 +21,8 @@ pub fn run(args: Args) -> Outcome {
             let hint = crate::check::closest_finding(&args.code, names)
                 .map(|s| format!(" (did you mean `{s}`?)"))
                 .unwrap_or_default();
-            eprintln!("error: no finding is called `{}`{hint}", args.code);
-            eprintln!("help: findings are named by code (E2001) or kebab-case name (data-exposed); the book's error index lists them all");
+            errln!("error: no finding is called `{}`{hint}", args.code);
+            errln!("help: findings are named by code (E2001) or kebab-case name (data-exposed); the book's error index lists them all");
             Outcome::UsageOrIo
         }
     }

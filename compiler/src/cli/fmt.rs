@@ -2,14 +2,15 @@
 //! (see [`crate::syntax::print`]), comments kept.
 //!
 //! A file is replaced atomically (a temporary file beside it, renamed over
-//! it) and only when its text changes. A file with a syntax error is
+//! it; see [`super::write::replace`]) and only when its text changes. A file with a syntax error is
 //! reported like `check` does and left untouched. `--check` writes nothing
 //! and lists the files that would change.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use super::output::{errln, outln};
+use std::path::PathBuf;
 
 use super::{Color, Outcome};
+use crate::loader::FsLoader;
 use crate::source::Sources;
 
 #[derive(Debug, clap::Args)]
@@ -27,16 +28,23 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let mut failed = false;
     let mut unformatted = Vec::new();
     for path in &args.files {
-        let text = match super::read_source(path) {
-            Ok(t) => t,
-            Err(outcome) => return outcome,
+        let name = path.display().to_string();
+        let text = match crate::compile::read(&FsLoader, &mut sources, path, &name, None) {
+            Ok(Ok(text)) => text,
+            Ok(Err(refused)) => {
+                super::eprint_report(&[refused], &sources, &[], color);
+                errln!("{}: not formatted (fix the errors above)", path.display());
+                failed = true;
+                continue;
+            }
+            Err(e) => return super::unreadable(e),
         };
-        let id = sources.add(path.display().to_string(), text.clone());
+        let id = sources.add(name, text.clone());
         match crate::syntax::format(id, &text) {
             Err(mut diagnostics) => {
                 crate::diagnostics::sort_and_dedup(&mut diagnostics);
                 super::eprint_report(&diagnostics, &sources, &[], color);
-                eprintln!("{}: not formatted (fix the errors above)", path.display());
+                errln!("{}: not formatted (fix the errors above)", path.display());
                 failed = true;
             }
             Ok(formatted) if formatted == text => {}
@@ -45,19 +53,19 @@ pub fn run(args: Args, color: Color) -> Outcome {
                     unformatted.push(path);
                     continue;
                 }
-                if let Err(e) = replace(path, &formatted) {
-                    eprintln!("error: cannot write {}: {e}", path.display());
+                if let Err(e) = super::write::replace(path, &formatted) {
+                    errln!("error: cannot write {}: {e}", path.display());
                     return Outcome::UsageOrIo;
                 }
-                eprintln!("formatted {}", path.display());
+                errln!("formatted {}", path.display());
             }
         }
     }
     for path in &unformatted {
-        println!("{}", path.display());
+        outln!("{}", path.display());
     }
     if !unformatted.is_empty() {
-        eprintln!(
+        errln!(
             "{} file(s) would be reformatted; run `infrac fmt` on them",
             unformatted.len()
         );
@@ -67,22 +75,4 @@ pub fn run(args: Args, color: Color) -> Outcome {
     } else {
         Outcome::Clean
     }
-}
-
-/// Replaces `path` with `text` in one rename, keeping its permissions.
-pub(crate) fn replace(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".infrac-fmt-")
-        .tempfile_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

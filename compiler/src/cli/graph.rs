@@ -2,12 +2,13 @@
 //! services, networks, routes and dependencies, coloured by effective
 //! exposure, with the services that have findings marked.
 
+use super::output::outln;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
 
 use super::{Color, Outcome};
-use crate::{check, diagram};
+use crate::diagram;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,14 +27,18 @@ pub enum Format {
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let (mut sources, id) = match super::load(&args.file) {
-        Ok(loaded) => loaded,
+    let checked = match super::compile(&args.file) {
+        Ok(compiled) => compiled,
         Err(outcome) => return outcome,
     };
-    let checked = check::check(&mut sources, id);
-    let Some(model) = checked.analysed() else {
+    let Some(model) = checked.drawable() else {
         // Names or values are broken: there is no graph to draw yet.
-        super::eprint_report(&checked.diagnostics, &sources, &checked.redactions, color);
+        super::eprint_report(
+            &checked.diagnostics,
+            &checked.sources,
+            &checked.redactions,
+            color,
+        );
         return Outcome::Findings;
     };
     let drawing = match args.format {
@@ -41,9 +46,9 @@ pub fn run(args: Args, color: Color) -> Outcome {
         Format::Mermaid => diagram::mermaid(model, &checked.diagnostics),
         Format::Json => diagram::json(model, &checked.diagnostics),
     };
-    print!("{drawing}");
+    super::output::stdout(&drawing);
     if args.format != Format::Json {
-        println!();
+        outln!();
     }
     Outcome::Clean
 }

@@ -7,6 +7,7 @@
 //! `--strict` turns every import-loss into a failure: exit 1, nothing
 //! written.
 
+use super::output::{errln, outln};
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -45,7 +46,7 @@ pub enum Report {
 
 pub fn run(args: Args, color: Color) -> Outcome {
     if args.report.is_some() && args.output.is_none() {
-        eprintln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
+        errln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
         return Outcome::UsageOrIo;
     }
     let (sources, imported) = match load_and_import(&args.files, &args.env_file) {
@@ -58,14 +59,14 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let program = match imported.text() {
         Some(p) if !(args.strict && tally.warnings > 0) => p,
         Some(_) => {
-            eprintln!(
+            errln!(
                 "import failed (--strict): {} thing(s) not carried over; nothing was written",
                 tally.warnings
             );
             return Outcome::Findings;
         }
         None => {
-            eprintln!(
+            errln!(
                 "import failed: {shown} is not a compose file infrac can read; nothing was written"
             );
             return Outcome::Findings;
@@ -77,11 +78,11 @@ pub fn run(args: Args, color: Color) -> Outcome {
         .map_or(0, |p| p.items.iter().filter(|i| matches!(i, crate::ast::Item::Decl(d) if d.kind == crate::ast::DeclKind::Service)).count());
     match &args.output {
         Some(path) => {
-            if let Err(e) = super::fmt::replace(path, &program) {
-                eprintln!("error: cannot write {}: {e}", path.display());
+            if let Err(e) = super::write::replace(path, &program) {
+                errln!("error: cannot write {}: {e}", path.display());
                 return Outcome::UsageOrIo;
             }
-            eprintln!(
+            errln!(
                 "imported {services} service(s) from {shown} into {}; {} thing(s) not carried over. Next: infrac check {}",
                 path.display(),
                 tally.warnings,
@@ -89,8 +90,8 @@ pub fn run(args: Args, color: Color) -> Outcome {
             );
         }
         None => {
-            print!("{program}");
-            eprintln!(
+            super::output::stdout(&program);
+            errln!(
                 "imported {services} service(s) from {shown}; {} thing(s) not carried over",
                 tally.warnings
             );
@@ -107,7 +108,7 @@ pub(crate) fn load_and_import(
 ) -> Result<(Sources, Imported), Outcome> {
     for path in env_files {
         if let Err(e) = std::fs::metadata(path) {
-            eprintln!("error: cannot read the env file {}: {e}", path.display());
+            errln!("error: cannot read the env file {}: {e}", path.display());
             return Err(Outcome::UsageOrIo);
         }
     }
@@ -116,17 +117,7 @@ pub(crate) fn load_and_import(
     } else {
         import::EnvFiles::Given(env_files.to_vec())
     };
-    let mut sources = Sources::new();
-    let mut ids = Vec::new();
-    for path in files {
-        let text = super::read_source(path)?;
-        ids.push((
-            sources.add(path.display().to_string(), text),
-            Some(path.clone()),
-        ));
-    }
-    let imported = import::import_files_with(&mut sources, &ids, &env);
-    Ok((sources, imported))
+    crate::compile::import(&crate::loader::FsLoader, files, &env).map_err(super::unreadable)
 }
 
 /// The files as messages name them: `a.yml + b.yml`.
@@ -138,7 +129,7 @@ pub(crate) fn shown(files: &[PathBuf]) -> String {
 /// Prints the import's findings: JSON on stdout, or the human report on stderr.
 pub(crate) fn report(imported: &Imported, sources: &Sources, format: Option<Report>, color: Color) {
     match format {
-        Some(Report::Json) => println!("{}", render::json(&imported.diagnostics, sources)),
+        Some(Report::Json) => outln!("{}", render::json(&imported.diagnostics, sources)),
         None => {
             super::eprint_report(&imported.diagnostics, sources, &imported.redactions, color);
         }

@@ -7,13 +7,11 @@
 //! program without errors is built, through the same code as
 //! `infrac build`: [`crate::backend::emit`] and the same atomic write.
 
+use super::output::errln;
 use std::path::{Path, PathBuf};
-
-use clap::ValueEnum;
 
 use super::{Color, Outcome};
 use crate::backend::{self, Target};
-use crate::check;
 use crate::diagnostics::{Diagnostic, Tally};
 
 #[derive(Debug, clap::Args)]
@@ -23,8 +21,8 @@ pub struct Args {
     #[arg(required = true, num_args = 1..)]
     pub files: Vec<PathBuf>,
     /// What to generate.
-    #[arg(long, value_enum)]
-    pub to: To,
+    #[arg(long, value_parser = super::target())]
+    pub to: Target,
     /// The output directory (replaced whole, as by `infrac build`).
     #[arg(long, short, default_value = "out")]
     pub output: PathBuf,
@@ -40,54 +38,27 @@ pub struct Args {
     pub env_file: Vec<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum To {
-    Compose,
-    Swarm,
-    K8s,
-    Terraform,
-}
-
-impl To {
-    fn target(self) -> Target {
-        match self {
-            To::Compose => Target::Compose,
-            To::Swarm => Target::Swarm,
-            To::K8s => Target::K8s,
-            To::Terraform => Target::Terraform,
-        }
-    }
-}
-
 pub fn run(args: Args, color: Color) -> Outcome {
-    let (mut sources, imported) = match super::import::load_and_import(&args.files, &args.env_file)
-    {
+    let (sources, imported) = match super::import::load_and_import(&args.files, &args.env_file) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
     let shown = super::import::shown(&args.files);
     let first = &args.files[0];
-    let mut diagnostics: Vec<Diagnostic> = imported.diagnostics.clone();
-    let mut redactions = imported.redactions.clone();
+    let checked = crate::compile::check_imported(sources, &imported);
+    let mut diagnostics: Vec<Diagnostic> = checked.diagnostics;
+    let (sources, redactions) = (checked.sources, checked.redactions);
     let mut artifacts = Vec::new();
     let mut model_built = false;
-    if let Some(program) = &imported.program {
-        let (modules, module_diagnostics) = check::load_modules(&mut sources, program);
-        let checked = check::check_parsed(program, &modules);
-        diagnostics.extend(module_diagnostics);
-        diagnostics.extend(checked.diagnostics.iter().cloned());
-        redactions.extend(checked.redactions.iter().copied());
-        let sound = !diagnostics.iter().any(Diagnostic::is_error);
-        if let (true, Some(model)) = (sound, &checked.model) {
-            let options = backend::Options {
-                project: project_of(first, imported.project.as_deref()),
-                source: shown.clone(),
-            };
-            let (files, found) = backend::emit(model, args.to.target(), &options);
-            artifacts = files;
-            diagnostics.extend(found);
-            model_built = true;
-        }
+    if let Some(model) = &checked.model {
+        let options = backend::Options {
+            project: super::project_of(first, imported.project.as_deref(), true),
+            source: shown.clone(),
+        };
+        let (files, found) = backend::emit(model, args.to, &options);
+        artifacts = files;
+        diagnostics.extend(found);
+        model_built = true;
     }
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
     let tally = Tally::of(&diagnostics);
@@ -97,38 +68,39 @@ pub fn run(args: Args, color: Color) -> Outcome {
         .filter(|d| d.code == crate::diagnostics::Code::ImportLoss)
         .count();
     if imported.program.is_none() {
-        eprintln!("migrate failed: {shown} could not be imported; nothing was written");
+        errln!("migrate failed: {shown} could not be imported; nothing was written");
         return Outcome::Findings;
     }
     if args.strict && losses > 0 {
-        eprintln!(
+        errln!(
             "migrate failed (--strict): {losses} thing(s) not carried over; nothing was written"
         );
         return Outcome::Findings;
     }
     if let (Some(path), Some(program)) = (&args.program, imported.text()) {
-        if let Err(e) = super::fmt::replace(path, &program) {
-            eprintln!("error: cannot write {}: {e}", path.display());
+        if let Err(e) = super::write::replace(path, &program) {
+            errln!("error: cannot write {}: {e}", path.display());
             return Outcome::UsageOrIo;
         }
-        eprintln!("wrote the imported program to {}", path.display());
+        errln!("wrote the imported program to {}", path.display());
     }
     if tally.errors > 0 || !model_built {
         let hint = match &args.program {
             Some(p) => format!("fix them in {} and run `infrac build`", p.display()),
             None => "import with `infrac import` (or pass --program FILE), fix them there and run `infrac build`".to_string(),
         };
-        eprintln!(
+        errln!(
             "migrate failed: {} error(s), {} warning(s) in the imported stack; nothing was built. {hint}",
             tally.errors, tally.warnings
         );
         return Outcome::Findings;
     }
-    match super::build::write_atomically(&args.output, &artifacts) {
+    let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
+    match super::write::write_atomically(&args.output, &artifacts, &inputs) {
         Ok(bytes) => {
-            eprintln!(
+            errln!(
                 "migrated {shown} to {}: {} file(s), {bytes} bytes, in {} ({} warning(s), {losses} of them about the import)",
-                args.to.target().name(),
+                args.to.name(),
                 artifacts.len(),
                 args.output.display(),
                 tally.warnings
@@ -136,19 +108,8 @@ pub fn run(args: Args, color: Color) -> Outcome {
             Outcome::Clean
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             Outcome::UsageOrIo
         }
     }
-}
-
-/// The project: the file's `name:`, else its directory, as compose names it.
-fn project_of(file: &Path, declared: Option<&str>) -> String {
-    let raw = declared.map(str::to_string).unwrap_or_else(|| {
-        std::fs::canonicalize(file)
-            .ok()
-            .and_then(|p| p.parent()?.file_name()?.to_str().map(str::to_string))
-            .unwrap_or_else(|| "infra".to_string())
-    });
-    backend::project_name(&raw)
 }

@@ -12,11 +12,14 @@ mod fmt;
 mod graph;
 mod import;
 mod migrate;
+mod output;
+mod write;
 
 /// The build's atomic writer, public for the write benchmark.
 #[doc(hidden)]
-pub use build::write_atomically;
+pub use write::write_atomically;
 
+use output::{err, errln};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -128,21 +131,23 @@ pub fn main() -> ExitCode {
                 true => crate::workload::compose(services),
                 false => crate::workload::program(services),
             };
-            print!("{text}");
+            output::stdout(&text);
             Outcome::Clean
         }
     };
-    outcome.into()
+    output::finish(outcome).into()
 }
 
-/// Reads a source file into a fresh set of sources, or says why not (exit 2).
-pub(crate) fn load(
-    path: &std::path::Path,
-) -> Result<(crate::source::Sources, crate::span::FileId), Outcome> {
-    let text = read_source(path)?;
-    let mut sources = crate::source::Sources::new();
-    let id = sources.add(path.display().to_string(), text);
-    Ok((sources, id))
+/// Compiles the program at `path` from the file system, or says why it
+/// could not be read (exit 2).
+pub(crate) fn compile(path: &std::path::Path) -> Result<crate::Compiled, Outcome> {
+    crate::compile(&crate::loader::FsLoader, path).map_err(unreadable)
+}
+
+/// Reports a file the operating system would not give: exit 2.
+pub(crate) fn unreadable(e: crate::compile::Unreadable) -> Outcome {
+    errln!("error: {e}");
+    Outcome::UsageOrIo
 }
 
 /// Prints the human report of `diagnostics` on stderr.
@@ -156,41 +161,57 @@ pub(crate) fn eprint_report(
         color: color.enabled(),
         width: 100,
     };
-    eprint!(
+    err!(
         "{}",
         crate::diagnostics::render::human(diagnostics, sources, redactions, style)
     );
 }
 
-/// Reads a source file, or says why not (exit 2).
-pub(crate) fn read_source(path: &std::path::Path) -> Result<String, Outcome> {
-    // Spans are 32-bit byte offsets: a bigger file is refused before it is
-    // read, rather than read whole and then mislocated.
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.is_file() && meta.len() > u64::from(u32::MAX) {
-            eprintln!(
-                "error: {} is too large ({} bytes); infrac reads files of up to 4 GiB",
-                path.display(),
-                meta.len()
-            );
-            return Err(Outcome::UsageOrIo);
-        }
+/// The targets `--target` names (one, or every one for `all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Targets(pub Vec<crate::backend::Target>);
+
+/// The value parser of `--target`: a target by name, or (when `all` is
+/// allowed) `all` for every target. The names are the backend's own.
+fn targets(all: bool) -> impl clap::builder::TypedValueParser<Value = Targets> {
+    use crate::backend::Target;
+    use clap::builder::TypedValueParser;
+    let mut names: Vec<&'static str> = Target::ALL.iter().map(|t| t.name()).collect();
+    if all {
+        names.push("all");
     }
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(text),
-            Err(e) => {
-                eprintln!(
-                    "error: {} is not UTF-8 text (invalid byte at offset {})",
-                    path.display(),
-                    e.utf8_error().valid_up_to()
-                );
-                Err(Outcome::UsageOrIo)
-            }
-        },
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", path.display());
-            Err(Outcome::UsageOrIo)
-        }
-    }
+    clap::builder::PossibleValuesParser::new(names).map(|name| {
+        Targets(
+            Target::ALL
+                .iter()
+                .copied()
+                .filter(|t| name == "all" || t.name() == name)
+                .collect(),
+        )
+    })
+}
+
+/// The value parser of `--to`: one target by name.
+fn target() -> impl clap::builder::TypedValueParser<Value = crate::backend::Target> {
+    use clap::builder::TypedValueParser;
+    targets(false).map(|t| t.0[0])
+}
+
+/// The project name, as compose would name it: `declared` (a compose
+/// file's `name:`) when given; else, for a program, its stem, or its
+/// directory for a `main.inf`; for a compose file, its directory.
+pub(crate) fn project_of(file: &std::path::Path, declared: Option<&str>, compose: bool) -> String {
+    use crate::loader::{FsLoader, Loader};
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("infra");
+    let directory = || {
+        let real = FsLoader.canonical(file);
+        real.parent()?.file_name()?.to_str().map(str::to_string)
+    };
+    let raw = match declared {
+        Some(name) => name.to_string(),
+        None if compose => directory().unwrap_or_else(|| "infra".to_string()),
+        None if stem == "main" => directory().unwrap_or_else(|| stem.to_string()),
+        None => stem.to_string(),
+    };
+    crate::backend::project_name(&raw)
 }

@@ -2,7 +2,7 @@
 //!
 //! A code and its kebab-case name never change meaning and are never reused;
 //! a retired finding keeps its row. Codes are grouped by the phase that
-//! reports them: `0xxx` syntax, `1xxx` names and values, `2xxx` exposure and
+//! reports them: `0xxx` reading and syntax, `1xxx` names and values, `2xxx` exposure and
 //! reachability, `3xxx` secrets, `4xxx` host access and container hygiene,
 //! `5xxx` targets, `6xxx` import. `E` codes are errors and `W` codes warnings.
 //!
@@ -75,11 +75,15 @@ pub enum Waivable {
 }
 
 catalogue! {
-    // 0xxx: syntax
+    // 0xxx: reading and syntax
     SyntaxError          = "E0001", "syntax-error",          Error,   NotAFinding, "the text does not follow the grammar";
     InvalidEscape        = "E0002", "invalid-escape",        Error,   NotAFinding, "a string contains an escape sequence that does not exist";
     InvalidNumber        = "E0003", "invalid-number",        Error,   NotAFinding, "a number is out of range";
     TooDeep              = "E0004", "too-deep",              Error,   NotAFinding, "lists, maps or blocks nested deeper than the compiler allows";
+    NotUtf8              = "E0005", "invalid-encoding",      Error,   NotAFinding, "a file that is not UTF-8 text";
+    NotARegularFile      = "E0006", "not-a-file",            Error,   NotAFinding, "a device, FIFO or socket where a file was expected";
+    InputTooLarge        = "E0007", "too-large",             Error,   NotAFinding, "a file larger than the compiler reads";
+    ImportBudget         = "E0008", "import-budget",         Error,   NotAFinding, "a compose file that names more files or bytes than an import reads";
 
     // 1xxx: names, attributes and values
     UnknownName          = "E1001", "unknown-name",          Error,   NotAFinding, "a reference to something never declared";

@@ -74,24 +74,31 @@ impl Imported {
 pub fn import(sources: &Sources, file: FileId) -> Imported {
     // Nothing is added to the copy: no file is read without a path.
     let mut own = sources.clone();
-    import_files(&mut own, &[(file, None)])
+    import_files(
+        &crate::loader::MemoryLoader::new(),
+        &mut own,
+        &[(file, None)],
+    )
 }
 
 /// Imports the compose files `files` of `sources`, merged in order as
 /// `docker compose -f A -f B` merges them. A file given with its path
 /// (`Some`) has the files it names read from beside it and added to
 /// `sources`, so findings can point into them, and the `.env` beside the
-/// first file gives the variables it interpolates.
+/// first file gives the variables it interpolates. Every file is read
+/// through `loader` ([`crate::compile::import`] reads the first ones too).
 pub fn import_files(
+    loader: &dyn crate::loader::Loader,
     sources: &mut Sources,
     files: &[(FileId, Option<std::path::PathBuf>)],
 ) -> Imported {
-    import_files_with(sources, files, &EnvFiles::Beside)
+    import_files_with(loader, sources, files, &EnvFiles::Beside)
 }
 
 /// [`import_files`] with the project's variables read from `env` (the
 /// `--env-file` flag of `import` and `migrate`).
 pub fn import_files_with(
+    loader: &dyn crate::loader::Loader,
     sources: &mut Sources,
     files: &[(FileId, Option<std::path::PathBuf>)],
     env: &EnvFiles,
@@ -108,7 +115,7 @@ pub fn import_files_with(
     let file = *file;
     let mut importer = Importer::new(&sources.get(file).name);
     let first_name = sources.get(file).name.clone();
-    let mut loader = resolve::Loader::new(sources);
+    let mut loader = resolve::Resolver::new(loader, sources);
     loader.vars = project_env::load(
         &mut loader,
         (file, files[0].1.as_deref(), &first_name),

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use super::interp::{self, Vars};
-use super::resolve::Loader;
+use super::resolve::Resolver as Loader;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{FileId, Span};
 

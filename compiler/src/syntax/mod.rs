@@ -21,9 +21,16 @@ use crate::span::{FileId, Span};
 /// stack overflow in the recursive-descent parser or in the checker.
 pub const MAX_DEPTH: usize = 64;
 
-#[derive(pest_derive::Parser)]
-#[grammar = "compiler/src/syntax/grammar.pest"]
-pub(super) struct InfParser;
+/// pest's generated parser and its `Rule` enum, in a private module so
+/// neither is part of the library's API: everything outside `syntax`
+/// sees the owned [`ast`], never pest's pairs or rules.
+mod grammar {
+    #[derive(pest_derive::Parser)]
+    #[grammar = "compiler/src/syntax/grammar.pest"]
+    pub(super) struct InfParser;
+}
+
+use grammar::{InfParser, Rule};
 
 /// Parses one file. On a syntax error the returned file is empty and the
 /// diagnostics hold the error; on success they hold what lowering found
@@ -248,11 +255,8 @@ mod tests {
             assert_chunks_agree(text);
         }
         assert_chunks_agree(&crate::workload::program(40));
-        let examples = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
-        for e in std::fs::read_dir(examples).unwrap().flatten() {
-            if let Ok(text) = std::fs::read_to_string(e.path().join("main.inf")) {
-                assert_chunks_agree(&text);
-            }
+        for text in crate::loader::example_programs() {
+            assert_chunks_agree(&text);
         }
     }
 

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use infrac::check::{check, Checked};
 use infrac::diagnostics::render::{self, HumanStyle};
 use infrac::source::Sources;
+use infrac::Compiled;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -22,16 +22,17 @@ pub fn shared() -> Option<PathBuf> {
     p.is_dir().then_some(p)
 }
 
-/// Checks a source text as the CLI would.
-pub fn check_text(name: &str, text: &str) -> (Checked, Sources) {
-    let mut sources = Sources::new();
-    let id = sources.add(name, text);
-    let checked = check(&mut sources, id);
-    (checked, sources)
+/// Checks a source text as the CLI would: [`infrac::compile`], through a
+/// memory loader holding only it. The texts read come back beside the
+/// result, as the snapshot helpers take them.
+pub fn check_text(name: &str, text: &str) -> (Compiled, Sources) {
+    let mut compiled = infrac::compile::compile_text(name, text);
+    let sources = std::mem::take(&mut compiled.sources);
+    (compiled, sources)
 }
 
 /// The human report without colour at width 80, as snapshots hold it.
-pub fn render_plain(checked: &Checked, sources: &Sources) -> String {
+pub fn render_plain(checked: &Compiled, sources: &Sources) -> String {
     render::human(
         &checked.diagnostics,
         sources,

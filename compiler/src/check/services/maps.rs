@@ -313,7 +313,6 @@ pub fn is_duration(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::diagnostics::Code;
-    use crate::source::Sources;
 
     /// Each typed quantity refuses the malformed (`invalid-value`) and the
     /// absurd (`value-out-of-range`), at the value.
@@ -328,9 +327,7 @@ service api {
   stop_grace_period = "soon"
 }
 "#;
-        let mut sources = Sources::new();
-        let id = sources.add("q.inf", text);
-        let checked = crate::check::check(&mut sources, id);
+        let checked = crate::compile::compile_text("q.inf", text);
         let mut found: Vec<(Code, &str)> = checked
             .diagnostics
             .iter()
