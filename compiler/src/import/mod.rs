@@ -18,6 +18,7 @@
 // path, so the size of `Result<_, Diagnostic>` costs nothing worth boxing.
 #![allow(clippy::result_large_err)]
 
+mod connect;
 mod deploy;
 mod env;
 mod interp;
@@ -316,7 +317,7 @@ impl Importer {
                     containers.push((k, v));
                 }
                 for (k, v) in containers {
-                    services.push(self.service(k, v, root)?);
+                    services.push(self.service(k, v)?);
                 }
             }
         }
@@ -344,64 +345,6 @@ impl Importer {
             items,
             span: root.span,
         })
-    }
-
-    /// In compose every port of a service is open on its networks; in the
-    /// program only declared ports are. A service others depend on but
-    /// that declares none is reported, with the port its dependents' own
-    /// settings name when one does (`BACKEND=api:80`).
-    fn portless_dependencies(&mut self, services: &[Decl]) {
-        let attr_of = |d: &Decl, key: &str| {
-            d.body.iter().find_map(|s| match s {
-                Stmt::Attribute(a) if a.key.node == key => Some(a.value.clone()),
-                _ => None,
-            })
-        };
-        let mut depended: Vec<String> = Vec::new();
-        let mut mentions: Vec<(String, String)> = Vec::new();
-        for d in services {
-            if let Some(Value {
-                kind: ValueKind::List(items),
-                ..
-            }) = attr_of(d, "depends")
-            {
-                for i in items {
-                    if let ValueKind::Name(n) = i.kind {
-                        depended.push(n);
-                    }
-                }
-            }
-            if let Some(Value {
-                kind: ValueKind::Map(entries),
-                ..
-            }) = attr_of(d, "env")
-            {
-                for e in entries {
-                    if let ValueKind::Str(v) = &e.value.kind {
-                        mentions
-                            .push((format!("`{}` of `{}`", e.key.node, d.name.node), v.clone()));
-                    }
-                }
-            }
-        }
-        for d in services {
-            let has_ports = d.body.iter().any(|s| matches!(s, Stmt::Port(_)));
-            if has_ports || !depended.contains(&d.name.node) {
-                continue;
-            }
-            let hint = mentions.iter().find_map(|(what, v)| {
-                let port = port_after(v, &d.name.node)?;
-                Some(format!(
-                    "; {what} names port {port}: `port {port} internal`"
-                ))
-            });
-            self.lose(
-                d.name.span,
-                format!("`{}` declares no port, so the services that depend on it reach none", d.name.node),
-                "every port was open on its networks in compose; in the program only declared ports are",
-                &format!("declare the ports its dependents use, as `port N internal`{}", hint.unwrap_or_default()),
-            );
-        }
     }
 
     // ---- reporting -------------------------------------------------------
@@ -625,23 +568,6 @@ impl Importer {
         taken.insert(name.clone());
         name
     }
-}
-
-/// The port after `name:` in a value such as `api:80`, `http://api:80/x`
-/// or a swarm stack's `stack_api:80`.
-fn port_after(value: &str, name: &str) -> Option<u16> {
-    value.match_indices(name).find_map(|(i, _)| {
-        let before = value[..i].chars().next_back();
-        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
-            return None;
-        }
-        let digits: String = value[i + name.len()..]
-            .strip_prefix(':')?
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        digits.parse().ok().filter(|p| *p > 0)
-    })
 }
 
 fn expect_map<'n>(node: &'n Node, what: &str) -> Result<&'n [(Node, Node)], Diagnostic> {

@@ -73,12 +73,7 @@ fn advice(key: &str) -> &'static str {
 }
 
 impl Importer {
-    pub(super) fn service(
-        &mut self,
-        key: &Node,
-        body: &Node,
-        root: &Node,
-    ) -> Result<Decl, Diagnostic> {
+    pub(super) fn service(&mut self, key: &Node, body: &Node) -> Result<Decl, Diagnostic> {
         let raw = self.key(key)?;
         let program_name = self
             .name_of(DeclKind::Service, &raw)
@@ -103,7 +98,7 @@ impl Importer {
             if key.starts_with("x-") {
                 continue;
             }
-            self.service_key(&mut s, &key, k, v, has_image, root)?;
+            self.service_key(&mut s, &key, k, v, has_image)?;
         }
         if !has_image && body.get("build").is_none() {
             self.lose(
@@ -130,7 +125,6 @@ impl Importer {
         k: &Node,
         v: &Node,
         has_image: bool,
-        root: &Node,
     ) -> Result<(), Diagnostic> {
         let what = format!("`{key}` of service `{}`", s.name);
         match key {
@@ -185,8 +179,8 @@ impl Importer {
             }
             "secrets" => self.service_secrets(s, k, v)?,
             "configs" => self.service_configs(s, k, v)?,
-            "depends_on" => self.depends_on(s, k, v, root)?,
-            "links" => self.links(s, v, root)?,
+            "depends_on" => self.depends_on(s, k, v)?,
+            "links" => self.links(s, v)?,
             "healthcheck" => self.healthcheck(s, k, v)?,
             "user" | "working_dir" | "restart" => {
                 if let Some(t) = self.text(v, &what)? {
@@ -333,13 +327,7 @@ impl Importer {
 
     // ---- dependencies and health -----------------------------------------
 
-    fn depends_on(
-        &mut self,
-        s: &mut Svc,
-        k: &Node,
-        v: &Node,
-        root: &Node,
-    ) -> Result<(), Diagnostic> {
+    fn depends_on(&mut self, s: &mut Svc, k: &Node, v: &Node) -> Result<(), Diagnostic> {
         s.depends_span.get_or_insert(k.span);
         let deps: Vec<(Node, Option<&Node>)> = match &v.kind {
             Kind::Seq(items) => items.iter().map(|i| (i.clone(), None)).collect(),
@@ -358,7 +346,7 @@ impl Importer {
             let Some(raw) = self.text(&dep, "a dependency")? else {
                 continue;
             };
-            self.depend(s, &raw, dep.span, root);
+            self.depend(s, &raw, dep.span);
             for (ok, ov) in options.and_then(Node::entries).unwrap_or_default() {
                 let option = self.key(ok)?;
                 let value = ov.scalar().unwrap_or("");
@@ -381,7 +369,7 @@ impl Importer {
         Ok(())
     }
 
-    fn depend(&mut self, s: &mut Svc, raw: &str, span: Span, root: &Node) {
+    fn depend(&mut self, s: &mut Svc, raw: &str, span: Span) {
         if self.providers.contains(raw) {
             self.lose(
                 span,
@@ -391,8 +379,10 @@ impl Importer {
             );
             return;
         }
-        let exists = root.get("services").and_then(|sv| sv.get(raw)).is_some();
-        match self.name_of(DeclKind::Service, raw).filter(|_| exists) {
+        // Every service of the file was named before any was imported: the
+        // names are the index (a search of `services` per dependency made
+        // the import quadratic).
+        match self.name_of(DeclKind::Service, raw) {
             Some(dep) => {
                 if !s
                     .depends
@@ -414,11 +404,11 @@ impl Importer {
         }
     }
 
-    fn links(&mut self, s: &mut Svc, v: &Node, root: &Node) -> Result<(), Diagnostic> {
+    fn links(&mut self, s: &mut Svc, v: &Node) -> Result<(), Diagnostic> {
         for (link, span) in self.strings(v, "`links`")? {
             let (target, alias) = link.split_once(':').unwrap_or((&link, ""));
             s.depends_span.get_or_insert(span);
-            self.depend(s, target, span, root);
+            self.depend(s, target, span);
             let alias_note = if alias.is_empty() || alias == target {
                 String::new()
             } else {

@@ -18,7 +18,9 @@ use libyaml_safer::{Event, EventData, MappingStyle, ScalarStyle, SequenceStyle};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{FileId, Span};
 /// How many nodes alias expansion may create before the file is refused
-/// (a "billion laughs" file would otherwise exhaust memory).
+/// (a "billion laughs" file would otherwise exhaust memory). Nodes written
+/// out are not counted: the file's size bounds them, and a stack of
+/// 100,000 services has millions.
 const MAX_NODES: usize = 2_000_000;
 
 /// How deep collections may nest.
@@ -179,40 +181,29 @@ pub(crate) fn parse(file: FileId, text: &str) -> Result<Parsed, Diagnostic> {
         root: None,
         warnings: Vec::new(),
     };
-    let mut input = body.as_bytes();
-    let mut parser = libyaml_safer::Parser::new();
-    parser.set_input_string(&mut input);
-    loop {
-        let event = parser.parse().map_err(|e| {
-            let at = e.problem_mark().map_or(b.len, |m| b.offset(m.index));
-            let what = match e.context() {
-                Some(context) => format!("{}, {context}", e.problem()),
-                None => e.problem().to_string(),
-            };
-            Diagnostic::new(
+    // libyaml-safer panics on a few inputs C libyaml reads (a scalar cut by
+    // the end of the file, a tag followed by `,` in a flow list; found by
+    // mutating the corpus). A final line break avoids the first; the
+    // guard turns the rest into an E6001 at the last node read.
+    let owned;
+    let body = if body.ends_with('\n') {
+        body
+    } else {
+        owned = format!("{body}\n");
+        owned.as_str()
+    };
+    let mut last = shift;
+    let outcome = quiet_panics(|| b.events(body, &mut last));
+    match outcome {
+        Some(result) => result?,
+        None => {
+            return Err(Diagnostic::new(
                 Code::ImportInvalid,
-                b.span(at, at),
-                format!("the YAML does not parse: {what}"),
+                Span::new(file, last, last),
+                "the YAML parser cannot read what follows here",
             )
-            .label("here")
-            .help("fix the file until `docker compose config -q` accepts it, then import again")
-        })?;
-        match event.data {
-            EventData::StreamEnd => break,
-            EventData::DocumentStart { .. } if b.root.is_some() => {
-                let at = b.offset(event.start_mark.index);
-                b.warnings.push(
-                    Diagnostic::new(
-                        Code::ImportLoss,
-                        b.span(at, at),
-                        "only the first YAML document is imported",
-                    )
-                    .label("this document and the ones after it are not imported")
-                    .help("split the documents into files and import each one"),
-                );
-                break;
-            }
-            _ => b.event(event)?,
+            .label("after this point")
+            .help("check the file with `docker compose config -q`; if compose reads it, report the file to infrac"))
         }
     }
     let root = b.root.unwrap_or(Node {
@@ -228,6 +219,31 @@ pub(crate) fn parse(file: FileId, text: &str) -> Result<Parsed, Diagnostic> {
     })
 }
 
+/// Runs `f`, `None` if it panics, without the panic's message: the
+/// process-wide hook is wrapped once so that it stays silent on a thread
+/// inside this call and behaves as before everywhere else (a fuzzer's
+/// abort-on-panic hook included).
+fn quiet_panics<T>(f: impl FnOnce() -> T) -> Option<T> {
+    use std::cell::Cell;
+    use std::sync::Once;
+    thread_local! {
+        static QUIET: Cell<bool> = const { Cell::new(false) };
+    }
+    static WRAP: Once = Once::new();
+    WRAP.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result.ok()
+}
+
 /// The characters YAML 1.1 (libyaml, yaml.v3) allows in a stream.
 fn printable(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
@@ -237,6 +253,48 @@ fn printable(c: char) -> bool {
 const CORE: &str = "tag:yaml.org,2002:";
 
 impl Builder {
+    /// Feeds the events of `body` to the tree; `last` follows the offset
+    /// of the last event, for a parser that gives up.
+    fn events(&mut self, body: &str, last: &mut usize) -> Result<(), Diagnostic> {
+        let mut input = body.as_bytes();
+        let mut parser = libyaml_safer::Parser::new();
+        parser.set_input_string(&mut input);
+        loop {
+            let event = parser.parse().map_err(|e| {
+                let at = e.problem_mark().map_or(self.len, |m| self.offset(m.index));
+                let what = match e.context() {
+                    Some(context) => format!("{}, {context}", e.problem()),
+                    None => e.problem().to_string(),
+                };
+                Diagnostic::new(
+                    Code::ImportInvalid,
+                    self.span(at, at),
+                    format!("the YAML does not parse: {what}"),
+                )
+                .label("here")
+                .help("fix the file until `docker compose config -q` accepts it, then import again")
+            })?;
+            *last = self.offset(event.start_mark.index);
+            match event.data {
+                EventData::StreamEnd => return Ok(()),
+                EventData::DocumentStart { .. } if self.root.is_some() => {
+                    let at = *last;
+                    self.warnings.push(
+                        Diagnostic::new(
+                            Code::ImportLoss,
+                            self.span(at, at),
+                            "only the first YAML document is imported",
+                        )
+                        .label("this document and the ones after it are not imported")
+                        .help("split the documents into files and import each one"),
+                    );
+                    return Ok(());
+                }
+                _ => self.event(event)?,
+            }
+        }
+    }
+
     /// The byte offset in the file of a parser offset.
     fn offset(&self, index: u64) -> usize {
         (usize::try_from(index).unwrap_or(usize::MAX))
@@ -294,7 +352,6 @@ impl Builder {
                 style,
                 ..
             } => {
-                self.count(1, at)?;
                 let mut plain = style == ScalarStyle::Plain;
                 let mut text = value;
                 let span = match style {
@@ -414,7 +471,6 @@ impl Builder {
         if self.stack.len() >= MAX_DEPTH {
             return Err(self.invalid(at, "the YAML nests deeper than 200 levels"));
         }
-        self.count(1, at)?;
         if let Some(tag) = tag.filter(|t| t != "!") {
             if tag.strip_prefix(CORE) != Some(expected) {
                 let span = self.span(at, at + 1);
@@ -600,6 +656,26 @@ mod tests {
         assert_eq!(d.code, Code::ImportInvalid);
         let d = parse(FileId(0), "a: [1\n").err().expect("refused");
         assert_eq!(d.code, Code::ImportInvalid);
+    }
+
+    /// Inputs on which libyaml-safer 0.3 panics (found by mutating the
+    /// corpus): each is an answer, never a panic.
+    #[test]
+    fn what_the_parser_cannot_read_is_an_error_not_a_panic() {
+        let d = parse(FileId(0), "a: [\"sleep\"!, \"x\"]\n")
+            .err()
+            .expect("refused");
+        assert_eq!(d.code, Code::ImportInvalid);
+        for text in [
+            "services:\n  bar:\n    deploy:\n>\n      replias: 99",
+            "a: \"x\"\n  CMD echo \"imple service\"'",
+            "k: 'No TTY'; fi\"\n    # Service to test TTY detection",
+        ] {
+            let _ = parse(FileId(0), text);
+        }
+        // And the guard leaves the process's panics as they were.
+        let caught = std::panic::catch_unwind(|| panic!("outside the parser"));
+        assert!(caught.is_err());
     }
 
     #[test]
