@@ -16,6 +16,7 @@ pub mod ast;
 pub mod backend;
 pub mod check;
 pub mod cli;
+pub mod comment;
 pub mod diagnostics;
 pub mod diagram;
 pub mod graph;

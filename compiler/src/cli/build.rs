@@ -70,7 +70,13 @@ pub fn run(args: Args, color: Color) -> Outcome {
     if let Some(model) = &checked.model {
         let options = backend::Options {
             project: project_of(&args.file),
-            source: args.file.display().to_string(),
+            // Relative to the output where that makes sense: a header
+            // never spells out the machine's directories.
+            source: std::env::current_dir()
+                .map(|cwd| crate::comment::source_for_output(&args.file, &cwd.join(&args.output)))
+                .unwrap_or_else(|_| args.file.clone())
+                .display()
+                .to_string(),
         };
         // Serially, on purpose: a thread per target cut user time by a
         // fifth but held every target's tree at once (peak memory 200 MB
