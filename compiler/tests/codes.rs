@@ -10,7 +10,7 @@ use infrac::diagnostics::Code;
 /// Codes that only `infrac build` or `infrac import` report: their fixtures
 /// live with the backend and import tests (`import.rs`), not under
 /// `fixtures/`, which holds `.inf` programs for the checker.
-const BUILD_ONLY: &[&str] = &["E5001", "W5001", "E6001", "W6001"];
+const BUILD_ONLY: &[&str] = &["E5001", "W5001", "E5010", "E6001", "W6001"];
 
 #[test]
 fn codes_and_names_are_unique_and_well_formed() {

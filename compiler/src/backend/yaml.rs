@@ -424,8 +424,8 @@ mod tests {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        let docs = yaml_rust2::YamlLoader::load_from_str(text)
-            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let docs =
+            yaml_rust2::YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         node(&docs[0])
     }
 
@@ -436,7 +436,9 @@ mod tests {
         let long = "s".repeat(1100);
         let quoted_long = format!("{}:x", "q".repeat(1030));
         let mut inner = Map::new();
-        inner.insert("image", "redis:7.4").insert(long.as_str(), 1i64);
+        inner
+            .insert("image", "redis:7.4")
+            .insert(long.as_str(), 1i64);
         let mut item = Map::new();
         item.insert(long.as_str(), "first")
             .insert(quoted_long.as_str(), strings(&["a"]));
