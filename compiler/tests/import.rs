@@ -9,7 +9,7 @@
 mod common;
 mod unspanned;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -169,43 +169,84 @@ fn config_ports(paths: &[PathBuf]) -> Option<Published> {
     Some(published)
 }
 
-/// Published ports of the original files as written (no extends).
+/// Published ports of the original files as written (no extends), read
+/// by a parser the importer does not use (serde_yaml), interpolated with
+/// the `.env` beside the first file as compose would.
 fn yaml_ports(paths: &[PathBuf]) -> Published {
+    let vars = paths
+        .first()
+        .and_then(|p| std::fs::read_to_string(p.with_file_name(".env")).ok())
+        .map(|text| dotenv_vars(&text))
+        .unwrap_or_default();
     let mut out = Published::new();
     for p in paths {
-        for (service, ports) in original_ports(&read(p)) {
+        for (service, ports) in original_ports(&read(p), &vars) {
             out.entry(service).or_default().extend(ports);
         }
     }
     out
 }
 
+/// `KEY=VALUE` lines of a dotenv file (quotes stripped; enough for the
+/// corpus's `.env` files, which set ports and versions).
+fn dotenv_vars(text: &str) -> HashMap<String, String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.trim_start_matches("export ").split_once('='))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+                .unwrap_or(v);
+            (k.trim().to_string(), v.to_string())
+        })
+        .collect()
+}
+
 /// Published ports of the original file: service → (container, protocol, reach).
-fn original_ports(text: &str) -> Published {
-    let docs = yaml_rust2::YamlLoader::load_from_str(text).unwrap_or_default();
+fn original_ports(text: &str, vars: &HashMap<String, String>) -> Published {
     let mut out = Published::new();
-    let Some(services) = docs.first().and_then(|d| d["services"].as_hash()) else {
+    let Ok(mut doc) =
+        serde_yaml::from_str::<serde_yaml::Value>(text.trim_start_matches('\u{feff}'))
+    else {
+        return out;
+    };
+    if doc.apply_merge().is_err() {
+        return out;
+    }
+    let Some(services) = doc.get("services").and_then(|s| s.as_mapping()) else {
         return out;
     };
     for (name, service) in services {
         let name = name.as_str().unwrap_or("").to_string();
-        for port in service["ports"].as_vec().into_iter().flatten() {
+        let ports = service.get("ports").and_then(|p| p.as_sequence());
+        for port in ports.into_iter().flatten() {
             let (ip, container, proto) = match port {
-                yaml_rust2::Yaml::Hash(_) => (
-                    port["host_ip"].as_str().unwrap_or("").to_string(),
-                    port["target"]
-                        .as_i64()
-                        .map(|t| t.to_string())
+                serde_yaml::Value::Mapping(_) => (
+                    port.get("host_ip")
+                        .and_then(|v| v.as_str())
+                        .map(|s| interpolated(s, vars))
                         .unwrap_or_default(),
-                    port["protocol"].as_str().unwrap_or("tcp").to_string(),
+                    match port.get("target") {
+                        Some(serde_yaml::Value::Number(n)) => n.to_string(),
+                        Some(serde_yaml::Value::String(s)) => interpolated(s, vars),
+                        _ => String::new(),
+                    },
+                    port.get("protocol")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("tcp")
+                        .to_string(),
                 ),
                 other => {
                     let s = match other {
-                        yaml_rust2::Yaml::Integer(i) => i.to_string(),
-                        yaml_rust2::Yaml::String(s) => s.clone(),
+                        serde_yaml::Value::Number(i) => i.to_string(),
+                        serde_yaml::Value::String(s) => s.clone(),
                         _ => continue,
                     };
-                    let s = with_defaults(&s);
+                    let s = interpolated(&s, vars);
                     if s.contains('$') {
                         continue;
                     }
@@ -231,19 +272,42 @@ fn original_ports(text: &str) -> Published {
     out
 }
 
-/// `${VAR:-default}` replaced by its default, as the importer reads it.
-fn with_defaults(s: &str) -> String {
-    let mut out = s.to_string();
-    while let Some(start) = out.find("${") {
-        let Some(len) = out[start..].find('}') else {
-            break;
-        };
-        let inner = &out[start + 2..start + len];
-        let Some((_, default)) = inner.split_once(":-") else {
-            break;
-        };
-        out = format!("{}{default}{}", &out[..start], &out[start + len + 1..]);
+/// `${VAR}` and `$VAR` replaced by their value in `vars`, `${VAR:-d}` and
+/// `${VAR-d}` by the value or the default; what stays unset is kept.
+fn interpolated(s: &str, vars: &HashMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(inner_start) = after.strip_prefix('{') {
+            let Some(len) = inner_start.find('}') else {
+                out.push_str(&rest[at..]);
+                return out;
+            };
+            let inner = &inner_start[..len];
+            let (name, default) = match inner.split_once(":-").or_else(|| inner.split_once('-')) {
+                Some((n, d)) => (n, Some(d)),
+                None => (inner, None),
+            };
+            match (vars.get(name), default) {
+                (Some(v), _) => out.push_str(v),
+                (None, Some(d)) => out.push_str(d),
+                (None, None) => out.push_str(&rest[at..at + 3 + len]),
+            }
+            rest = &inner_start[len + 1..];
+        } else {
+            let len = after
+                .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
+                .unwrap_or(after.len());
+            match vars.get(&after[..len]) {
+                Some(v) => out.push_str(v),
+                None => out.push_str(&rest[at..at + 1 + len]),
+            }
+            rest = &after[len..];
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -440,6 +504,11 @@ fn every_corpus_file_imports_round_trips_and_rebuilds() {
         };
         t.built += 1;
         let out = &artifact.contents;
+        // serde_yaml refuses a key given twice in a mapping, as compose
+        // does (an environment variable from `env_file` and `environment`).
+        if let Err(e) = serde_yaml::from_str::<serde_yaml::Value>(out) {
+            failures.push(format!("{rel}: the rebuilt compose file is refused: {e}"));
+        }
         let dir = work.path().join(format!("f{}", t.files));
         std::fs::create_dir_all(&dir).unwrap();
         let original = compose

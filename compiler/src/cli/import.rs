@@ -1,5 +1,5 @@
 //! `infrac import FILE.yml [OVERRIDE.yml...] [-o infra.inf] [--report json]
-//! [--strict]`: a compose or swarm stack file (merged with its overrides,
+//! [--strict] [--env-file FILE]`: a compose or swarm stack file (merged with its overrides,
 //! as `docker compose -f` merges them) to a program (see [`crate::import`]).
 //!
 //! The program goes to `-o` (replaced atomically) or stdout; what was not
@@ -31,6 +31,11 @@ pub struct Args {
     /// Fail, writing nothing, when anything is not carried over.
     #[arg(long)]
     pub strict: bool,
+    /// Interpolate `${VAR}` with the variables of this dotenv file instead
+    /// of the `.env` beside the first file (repeatable, later files win),
+    /// as `docker compose --env-file`.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -43,7 +48,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
         eprintln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
         return Outcome::UsageOrIo;
     }
-    let (sources, imported) = match load_and_import(&args.files) {
+    let (sources, imported) = match load_and_import(&args.files, &args.env_file) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
@@ -94,8 +99,23 @@ pub fn run(args: Args, color: Color) -> Outcome {
     Outcome::Clean
 }
 
-/// Reads `files` and imports them merged, following the files they name.
-pub(crate) fn load_and_import(files: &[PathBuf]) -> Result<(Sources, Imported), Outcome> {
+/// Reads `files` and imports them merged, following the files they name,
+/// interpolated with `env_files` (none: the `.env` beside the first file).
+pub(crate) fn load_and_import(
+    files: &[PathBuf],
+    env_files: &[PathBuf],
+) -> Result<(Sources, Imported), Outcome> {
+    for path in env_files {
+        if let Err(e) = std::fs::metadata(path) {
+            eprintln!("error: cannot read the env file {}: {e}", path.display());
+            return Err(Outcome::UsageOrIo);
+        }
+    }
+    let env = if env_files.is_empty() {
+        import::EnvFiles::Beside
+    } else {
+        import::EnvFiles::Given(env_files.to_vec())
+    };
     let mut sources = Sources::new();
     let mut ids = Vec::new();
     for path in files {
@@ -105,7 +125,7 @@ pub(crate) fn load_and_import(files: &[PathBuf]) -> Result<(Sources, Imported), 
             Some(path.clone()),
         ));
     }
-    let imported = import::import_files(&mut sources, &ids);
+    let imported = import::import_files_with(&mut sources, &ids, &env);
     Ok((sources, imported))
 }
 

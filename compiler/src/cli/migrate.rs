@@ -34,6 +34,10 @@ pub struct Args {
     /// Fail when anything of the file is not carried over.
     #[arg(long)]
     pub strict: bool,
+    /// Interpolate `${VAR}` with this dotenv file instead of the `.env`
+    /// beside the first file (repeatable), as `docker compose --env-file`.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,7 +60,8 @@ impl To {
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let (mut sources, imported) = match super::import::load_and_import(&args.files) {
+    let (mut sources, imported) = match super::import::load_and_import(&args.files, &args.env_file)
+    {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };

@@ -136,6 +136,7 @@ catalogue! {
     // 6xxx: import
     ImportInvalid        = "E6001", "import-invalid",        Error,   NotAFinding, "the imported file is not valid compose/YAML";
     ImportLoss           = "W6001", "import-loss",           Warning, NotAFinding, "a key or value of the imported file was not carried over or only approximated";
+    ImportTag            = "W6002", "import-tag",            Warning, NotAFinding, "a YAML tag of the imported file that the import does not apply";
 }
 
 impl Code {

@@ -164,7 +164,33 @@ impl Importer {
                 s.env.push(entry(key, key_span, string(i.text, node.span)));
             }
         }
+        self.dedup_env(s);
         Ok(())
+    }
+
+    /// One value per variable, the last, as compose keeps it: a key given
+    /// twice in a list, or a credential's `KEY_FILE` that the file sets
+    /// itself, would otherwise be written twice and refused by compose.
+    fn dedup_env(&mut self, s: &mut Svc) {
+        let mut seen = std::collections::HashSet::new();
+        let mut kept = Vec::with_capacity(s.env.len());
+        for e in std::mem::take(&mut s.env).into_iter().rev() {
+            if seen.insert(e.key.node.clone()) {
+                kept.push(e);
+            } else {
+                self.lose(
+                    e.key.span,
+                    format!(
+                        "`{}` is set twice in the environment of `{}`: the last value is kept, as in compose",
+                        e.key.node, s.name
+                    ),
+                    "overridden by a later value",
+                    "keep one",
+                );
+            }
+        }
+        kept.reverse();
+        s.env = kept;
     }
 
     /// A literal credential becomes a secret read from the deploying

@@ -23,6 +23,7 @@ mod env;
 mod interp;
 mod mounts;
 mod ports;
+mod project_env;
 mod resolve;
 mod service;
 mod top;
@@ -37,6 +38,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Sources;
 use crate::span::{FileId, Span, Spanned};
 use crate::syntax::print::{self, Trivia};
+pub use project_env::EnvFiles;
 use yaml::{Kind, Node};
 
 /// What importing one file produced.
@@ -78,10 +80,21 @@ pub fn import(sources: &Sources, file: FileId) -> Imported {
 /// Imports the compose files `files` of `sources`, merged in order as
 /// `docker compose -f A -f B` merges them. A file given with its path
 /// (`Some`) has the files it names read from beside it and added to
-/// `sources`, so findings can point into them.
+/// `sources`, so findings can point into them, and the `.env` beside the
+/// first file gives the variables it interpolates.
 pub fn import_files(
     sources: &mut Sources,
     files: &[(FileId, Option<std::path::PathBuf>)],
+) -> Imported {
+    import_files_with(sources, files, &EnvFiles::Beside)
+}
+
+/// [`import_files`] with the project's variables read from `env` (the
+/// `--env-file` flag of `import` and `migrate`).
+pub fn import_files_with(
+    sources: &mut Sources,
+    files: &[(FileId, Option<std::path::PathBuf>)],
+    env: &EnvFiles,
 ) -> Imported {
     let Some((file, _)) = files.first() else {
         return Imported {
@@ -94,7 +107,14 @@ pub fn import_files(
     };
     let file = *file;
     let mut importer = Importer::new(&sources.get(file).name);
+    let first_name = sources.get(file).name.clone();
     let mut loader = resolve::Loader::new(sources);
+    loader.vars = project_env::load(
+        &mut loader,
+        (file, files[0].1.as_deref(), &first_name),
+        env,
+        &mut importer.diagnostics,
+    );
     let resolved = loader.resolve(files);
     importer.diagnostics.append(&mut loader.diagnostics);
     importer.had_include = loader.had_include;
@@ -539,14 +559,47 @@ impl Importer {
             self.lose(
                 node.span,
                 format!("{what}: {} kept as written", vars.join(", ")),
-                "no default, and an import has no environment to read",
+                "no value in the project's `.env` and no default",
                 "replace it with the value you deploy; generated files keep the text literally, they do not interpolate it",
             );
         }
     }
 
-    /// A boolean value; anything else is an error.
+    /// A typed field (a boolean, a port) whose value needs a variable
+    /// without a value: reported, and `true`, so the caller skips it.
+    /// Compose would read an empty string there, which no typed field
+    /// takes; the import reports it instead of failing.
+    fn unset_in_typed(
+        &mut self,
+        node: &Node,
+        what: &str,
+        instead: &str,
+    ) -> Result<bool, Diagnostic> {
+        let Kind::Scalar { text, .. } = &node.kind else {
+            return Ok(false);
+        };
+        if !text.contains('$') {
+            return Ok(false);
+        }
+        let i = self.interpolate(node, text)?;
+        let Some(var) = i.unresolved.first() else {
+            return Ok(false);
+        };
+        self.lose(
+            node.span,
+            format!("{what} needs `${{{var}}}`, which has no value: {instead}"),
+            "no value in the project's `.env` and no default",
+            "set it in the `.env` beside the compose file (or pass `--env-file`), or write the value you deploy",
+        );
+        Ok(true)
+    }
+
+    /// A boolean value; anything else is an error. One that needs a
+    /// variable without a value is `false`, reported.
     fn boolean(&mut self, node: &Node, what: &str) -> Result<bool, Diagnostic> {
+        if self.unset_in_typed(node, what, "imported as `false`")? {
+            return Ok(false);
+        }
         let text = self.text(node, what)?;
         let probe = Node {
             kind: Kind::Scalar {

@@ -310,7 +310,18 @@ impl Importer {
     }
 
     pub(super) fn expose(&mut self, s: &mut Svc, v: &Node) -> Result<(), Diagnostic> {
-        for (t, span) in self.strings(v, "`expose`")? {
+        let items = match &v.kind {
+            Kind::Seq(items) => items.as_slice(),
+            _ => std::slice::from_ref(v),
+        };
+        for item in items {
+            if self.unset_in_typed(item, "`expose`", "the port is not carried over")? {
+                continue;
+            }
+            let Some(t) = self.text(item, "`expose`")? else {
+                continue;
+            };
+            let span = item.span;
             let (ports, proto) = t.rsplit_once('/').unwrap_or((&t, "tcp"));
             let protocol = match proto {
                 "tcp" => Protocol::Tcp,

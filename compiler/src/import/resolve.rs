@@ -63,6 +63,9 @@ pub(crate) struct Loader<'s> {
     /// A top-level `include` was present (the file may then have no
     /// `services` of its own and still be valid).
     pub had_include: bool,
+    /// The project's variables (`.env`), interpolated into every file as
+    /// it is read, before its `extends` and `env_file` are followed.
+    pub vars: super::interp::Vars,
 }
 
 impl<'s> Loader<'s> {
@@ -76,6 +79,7 @@ impl<'s> Loader<'s> {
             extending: Vec::new(),
             diagnostics: Vec::new(),
             had_include: false,
+            vars: super::interp::Vars::new(),
         }
     }
 
@@ -98,8 +102,9 @@ impl<'s> Loader<'s> {
                 self.chain.push(canonical);
             }
             let text = self.sources.get(*id).text.clone();
-            let parsed = yaml::parse(*id, &text)?;
+            let mut parsed = yaml::parse(*id, &text)?;
             self.diagnostics.extend(parsed.warnings);
+            super::interp::substitute_tree(&mut parsed.root, &self.vars);
             let root = self.file(*id, parsed.root)?;
             if path.is_some() {
                 self.chain.pop();
@@ -467,8 +472,9 @@ impl<'s> Loader<'s> {
         };
         let id = self.sources.add(self.display(from, rel), text.clone());
         self.paths.insert(id, path.clone());
-        let parsed = yaml::parse(id, &text)?;
+        let mut parsed = yaml::parse(id, &text)?;
         self.diagnostics.extend(parsed.warnings);
+        super::interp::substitute_tree(&mut parsed.root, &self.vars);
         self.read.insert(path, (id, parsed.root.clone()));
         Ok(Some((id, parsed.root)))
     }
@@ -591,6 +597,26 @@ impl<'s> Loader<'s> {
 }
 
 impl Loader<'_> {
+    /// The variables of a dotenv file of the project (`.env` beside the
+    /// first file, or one given with `--env-file`), added to the sources
+    /// under `name`, with the span of each key and value.
+    pub fn read_dotenv(
+        &mut self,
+        path: &Path,
+        name: String,
+    ) -> std::io::Result<(FileId, Vec<(Node, Node)>)> {
+        let text = std::fs::read_to_string(path)?;
+        let id = self.sources.add(name, text);
+        Ok((id, dotenv(id, &self.sources.get(id).text)))
+    }
+
+    /// The dotenv value at `span` was written in single quotes (literal:
+    /// compose does not interpolate it).
+    pub fn starts_single_quoted(&self, span: Span) -> bool {
+        let text = &self.sources.get(span.file).text;
+        text.as_bytes().get(span.start as usize) == Some(&b'\'')
+    }
+
     /// How a file read for the import is named in diagnostics: `rel` beside
     /// the name of the file that names it (`stacks/compose.yaml` and
     /// `base.yaml` give `stacks/base.yaml`), as the user would find it.

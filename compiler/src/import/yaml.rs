@@ -1,16 +1,22 @@
 //! A YAML tree that remembers where every node was written, built from
-//! yaml-rust2's event parser (its own loader drops positions). Anchors and
-//! aliases are resolved as the tree is built, merge keys (`<<: *base`) are
-//! applied, and a key given twice is an error, as in `docker compose`.
+//! the events of libyaml-safer (a safe port of libyaml, which Go's yaml.v3,
+//! and so `docker compose`, and PyYAML descend from: it accepts the files
+//! compose accepts, such as a flow list closed at its key's indentation).
+//! Every event carries byte offsets, so a node's span costs O(1). Anchors
+//! and aliases are resolved as the tree is built, merge keys (`<<: *base`)
+//! are applied, and a key given twice is an error, as in `docker compose`.
+//!
+//! Nothing the parser reads is dropped without a word: a byte YAML does not
+//! allow (NUL, other control characters) is an `E6001` at that byte, as
+//! compose refuses the file too; a tag is applied where compose applies it
+//! (`!!str`, `!!binary`, ...) and otherwise a `W6002 import-tag` at the tag.
 
 use std::collections::HashMap;
 
-use yaml_rust2::parser::{Event, Parser};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use libyaml_safer::{Event, EventData, MappingStyle, ScalarStyle, SequenceStyle};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{FileId, Span};
-
 /// How many nodes alias expansion may create before the file is refused
 /// (a "billion laughs" file would otherwise exhaust memory).
 const MAX_NODES: usize = 2_000_000;
@@ -111,7 +117,7 @@ impl Node {
 }
 
 /// What parsing found: the first document (a null node for an empty
-/// file) and warnings about what was skipped (later documents).
+/// file) and warnings about what was skipped (later documents, tags).
 pub(crate) struct Parsed {
     pub root: Node,
     pub warnings: Vec<Diagnostic>,
@@ -122,58 +128,80 @@ enum Frame {
         items: Vec<Node>,
         start: usize,
         flow: bool,
-        anchor: usize,
+        anchor: Option<String>,
     },
     Map {
         entries: Vec<(Node, Node)>,
         key: Option<Node>,
         start: usize,
         flow: bool,
-        anchor: usize,
+        anchor: Option<String>,
     },
 }
 
-struct Builder<'t> {
+struct Builder {
     file: FileId,
-    text: &'t str,
-    line_starts: Vec<usize>,
+    /// Bytes before the parser's input (a BOM): added to every offset.
+    shift: usize,
+    len: usize,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Node>,
+    anchors: HashMap<String, Node>,
     nodes: usize,
     root: Option<Node>,
+    warnings: Vec<Diagnostic>,
 }
 
 /// Parses `text` (the file `file` of the sources) into a positioned tree.
 pub(crate) fn parse(file: FileId, text: &str) -> Result<Parsed, Diagnostic> {
+    // A BOM is allowed (compose reads it); the parser sees what follows.
+    let shift = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let body = &text[shift..];
+    if let Some((at, c)) = body.char_indices().find(|(_, c)| !printable(*c)) {
+        let at = at + shift;
+        return Err(Diagnostic::new(
+            Code::ImportInvalid,
+            Span::new(file, at, at + c.len_utf8()),
+            format!(
+                "the YAML holds the character U+{:04X}, which YAML does not allow",
+                c as u32
+            ),
+        )
+        .label("this byte cannot be read")
+        .help("docker compose refuses the file too: remove the byte (a NUL often means the file was cut or is binary)"));
+    }
     let mut b = Builder {
         file,
-        text,
-        line_starts: std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect(),
+        shift,
+        len: text.len(),
         stack: Vec::new(),
         anchors: HashMap::new(),
         nodes: 0,
         root: None,
+        warnings: Vec::new(),
     };
-    let mut parser = Parser::new_from_str(text);
-    let mut warnings = Vec::new();
+    let mut input = body.as_bytes();
+    let mut parser = libyaml_safer::Parser::new();
+    parser.set_input_string(&mut input);
     loop {
-        let (event, mark) = parser.next_token().map_err(|e| {
-            let at = b.offset(*e.marker());
+        let event = parser.parse().map_err(|e| {
+            let at = e.problem_mark().map_or(b.len, |m| b.offset(m.index));
+            let what = match e.context() {
+                Some(context) => format!("{}, {context}", e.problem()),
+                None => e.problem().to_string(),
+            };
             Diagnostic::new(
                 Code::ImportInvalid,
                 b.span(at, at),
-                format!("the YAML does not parse: {}", e.info()),
+                format!("the YAML does not parse: {what}"),
             )
             .label("here")
             .help("fix the file until `docker compose config -q` accepts it, then import again")
         })?;
-        match event {
-            Event::StreamEnd => break,
-            Event::DocumentStart if b.root.is_some() => {
-                let at = b.offset(mark);
-                warnings.push(
+        match event.data {
+            EventData::StreamEnd => break,
+            EventData::DocumentStart { .. } if b.root.is_some() => {
+                let at = b.offset(event.start_mark.index);
+                b.warnings.push(
                     Diagnostic::new(
                         Code::ImportLoss,
                         b.span(at, at),
@@ -184,7 +212,7 @@ pub(crate) fn parse(file: FileId, text: &str) -> Result<Parsed, Diagnostic> {
                 );
                 break;
             }
-            other => b.event(other, mark)?,
+            _ => b.event(event)?,
         }
     }
     let root = b.root.unwrap_or(Node {
@@ -194,21 +222,26 @@ pub(crate) fn parse(file: FileId, text: &str) -> Result<Parsed, Diagnostic> {
         },
         span: Span::new(file, 0, 0),
     });
-    Ok(Parsed { root, warnings })
+    Ok(Parsed {
+        root,
+        warnings: b.warnings,
+    })
 }
 
-impl Builder<'_> {
-    /// The byte offset of a marker. yaml-rust2 counts columns in
-    /// characters, so the column is walked within its line.
-    fn offset(&self, m: Marker) -> usize {
-        let line = m.line().max(1) - 1;
-        let Some(&start) = self.line_starts.get(line) else {
-            return self.text.len();
-        };
-        let rest = &self.text[start..];
-        rest.char_indices()
-            .nth(m.col())
-            .map_or(self.text.len(), |(i, _)| start + i)
+/// The characters YAML 1.1 (libyaml, yaml.v3) allows in a stream.
+fn printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+}
+
+/// The core schema's tags: `tag:yaml.org,2002:NAME`.
+const CORE: &str = "tag:yaml.org,2002:";
+
+impl Builder {
+    /// The byte offset in the file of a parser offset.
+    fn offset(&self, index: u64) -> usize {
+        (usize::try_from(index).unwrap_or(usize::MAX))
+            .saturating_add(self.shift)
+            .min(self.len)
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
@@ -217,12 +250,6 @@ impl Builder<'_> {
 
     fn invalid(&self, at: usize, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(Code::ImportInvalid, self.span(at, at + 1), message).label("here")
-    }
-
-    fn in_flow(&self) -> bool {
-        self.stack.iter().any(|f| match f {
-            Frame::Seq { flow, .. } | Frame::Map { flow, .. } => *flow,
-        })
     }
 
     fn count(&mut self, n: usize, at: usize) -> Result<(), Diagnostic> {
@@ -236,52 +263,88 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn event(&mut self, event: Event, mark: Marker) -> Result<(), Diagnostic> {
-        let at = self.offset(mark);
-        match event {
-            Event::Scalar(text, style, anchor, _tag) => {
+    /// A tag the importer does not apply, reported at the node.
+    fn unapplied_tag(&mut self, tag: &str, at: Span, why: &str) {
+        let shown = tag
+            .strip_prefix(CORE)
+            .map_or(tag.to_string(), |t| format!("!!{t}"));
+        let help = match shown.as_str() {
+            "!reset" | "!override" => "compose's merge tags are not applied: the value is merged as if it were untagged; write the merged result in the file you import",
+            _ => "remove the tag, or write the value compose should read",
+        };
+        self.warnings.push(
+            Diagnostic::new(
+                Code::ImportTag,
+                at,
+                format!("the tag `{shown}` is not applied: {why}"),
+            )
+            .label("tag not applied")
+            .help(help),
+        );
+    }
+
+    fn event(&mut self, event: Event) -> Result<(), Diagnostic> {
+        let at = self.offset(event.start_mark.index);
+        let end = self.offset(event.end_mark.index);
+        match event.data {
+            EventData::Scalar {
+                anchor,
+                tag,
+                value,
+                style,
+                ..
+            } => {
                 self.count(1, at)?;
-                let plain = style == TScalarStyle::Plain;
-                let end = if plain && text.is_empty() {
-                    at
-                } else {
-                    self.scalar_end(at, style)
+                let mut plain = style == ScalarStyle::Plain;
+                let mut text = value;
+                let span = match style {
+                    _ if plain && text.is_empty() => self.span(at, at),
+                    // A block scalar is labelled at its indicator.
+                    ScalarStyle::Literal | ScalarStyle::Folded => {
+                        self.span(at, (at + 1).min(self.len))
+                    }
+                    _ => self.span(at, end),
                 };
+                if let Some(tag) = tag.filter(|t| t != "!") {
+                    match tag.strip_prefix(CORE) {
+                        Some("str") => plain = false,
+                        Some("int" | "float" | "bool" | "null") => plain = true,
+                        Some("binary") => match decode_base64(&text) {
+                            Some(decoded) => {
+                                text = decoded;
+                                plain = false;
+                            }
+                            None => self.unapplied_tag(
+                                &tag,
+                                span,
+                                "the value is not base64 of UTF-8 text, so it is kept as written",
+                            ),
+                        },
+                        _ => self.unapplied_tag(&tag, span, "the value is read as if untagged"),
+                    }
+                }
                 let node = Node {
                     kind: Kind::Scalar { text, plain },
-                    span: self.span(at, end),
+                    span,
                 };
-                if anchor > 0 {
+                if let Some(anchor) = anchor {
                     self.anchors.insert(anchor, node.clone());
                 }
                 self.push(node)
             }
-            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                if self.stack.len() >= MAX_DEPTH {
-                    return Err(self.invalid(at, "the YAML nests deeper than 200 levels"));
-                }
-                self.count(1, at)?;
-                let flow = matches!(self.text.as_bytes().get(at), Some(b'[' | b'{'));
-                let frame = if matches!(event, Event::SequenceStart(..)) {
-                    Frame::Seq {
-                        items: Vec::new(),
-                        start: at,
-                        flow,
-                        anchor,
-                    }
-                } else {
-                    Frame::Map {
-                        entries: Vec::new(),
-                        key: None,
-                        start: at,
-                        flow,
-                        anchor,
-                    }
-                };
-                self.stack.push(frame);
-                Ok(())
+            EventData::SequenceStart {
+                anchor, tag, style, ..
+            } => {
+                let flow = style == SequenceStyle::Flow;
+                self.open(at, anchor, tag, "seq", flow, true)
             }
-            Event::SequenceEnd | Event::MappingEnd => {
+            EventData::MappingStart {
+                anchor, tag, style, ..
+            } => {
+                let flow = style == MappingStyle::Flow;
+                self.open(at, anchor, tag, "map", flow, false)
+            }
+            EventData::SequenceEnd | EventData::MappingEnd => {
                 let frame = self.stack.pop().expect("the parser balances collections");
                 let (kind, start, flow, anchor, first, last) = match frame {
                     Frame::Seq {
@@ -307,31 +370,74 @@ impl Builder<'_> {
                         (Kind::Map(entries), start, flow, anchor, first, last)
                     }
                 };
+                // A flow collection ends at its bracket; a block one's end
+                // event sits at the next token, so it ends at its last node.
                 let span = if flow {
-                    self.span(start, at + 1)
+                    self.span(start, end)
                 } else {
                     let s = first.unwrap_or(start);
                     self.span(s, last.unwrap_or(s))
                 };
                 let node = Node { kind, span };
-                if anchor > 0 {
+                if let Some(anchor) = anchor {
                     self.anchors.insert(anchor, node.clone());
                 }
                 self.push(node)
             }
-            Event::Alias(id) => {
-                let Some(node) = self.anchors.get(&id).cloned() else {
-                    return Err(self.invalid(at, "an alias to an anchor that is not defined"));
+            EventData::Alias { anchor } => {
+                let Some(node) = self.anchors.get(&anchor).cloned() else {
+                    return Err(self.invalid(
+                        at,
+                        format!("an alias to the anchor `{anchor}`, which is not defined"),
+                    ));
                 };
                 self.count(node.size(), at)?;
                 self.push(node)
             }
-            Event::StreamStart
-            | Event::DocumentStart
-            | Event::DocumentEnd
-            | Event::StreamEnd
-            | Event::Nothing => Ok(()),
+            EventData::StreamStart { .. }
+            | EventData::DocumentStart { .. }
+            | EventData::DocumentEnd { .. }
+            | EventData::StreamEnd => Ok(()),
         }
+    }
+
+    /// Opens a collection (`expected` is the core tag that matches it).
+    fn open(
+        &mut self,
+        at: usize,
+        anchor: Option<String>,
+        tag: Option<String>,
+        expected: &str,
+        flow: bool,
+        seq: bool,
+    ) -> Result<(), Diagnostic> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.invalid(at, "the YAML nests deeper than 200 levels"));
+        }
+        self.count(1, at)?;
+        if let Some(tag) = tag.filter(|t| t != "!") {
+            if tag.strip_prefix(CORE) != Some(expected) {
+                let span = self.span(at, at + 1);
+                self.unapplied_tag(&tag, span, "the collection is read as if untagged");
+            }
+        }
+        self.stack.push(if seq {
+            Frame::Seq {
+                items: Vec::new(),
+                start: at,
+                flow,
+                anchor,
+            }
+        } else {
+            Frame::Map {
+                entries: Vec::new(),
+                key: None,
+                start: at,
+                flow,
+                anchor,
+            }
+        });
+        Ok(())
     }
 
     fn push(&mut self, mut node: Node) -> Result<(), Diagnostic> {
@@ -417,72 +523,40 @@ impl Builder<'_> {
         }
         Ok(out)
     }
+}
 
-    /// Where the scalar that starts at `at` ends, for labels: the closing
-    /// quote, the end of a plain scalar on its line, or a block scalar's
-    /// indicator.
-    fn scalar_end(&self, at: usize, style: TScalarStyle) -> usize {
-        let bytes = self.text.as_bytes();
-        match style {
-            TScalarStyle::SingleQuoted => {
-                let mut i = at + 1;
-                while i < bytes.len() {
-                    if bytes[i] == b'\'' {
-                        if bytes.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                            continue;
-                        }
-                        return i + 1;
-                    }
-                    i += 1;
-                }
-                bytes.len()
+/// The text a `!!binary` value encodes, when it is base64 (whitespace
+/// allowed, as YAML folds it) of UTF-8 text: what compose reads.
+fn decode_base64(text: &str) -> Option<String> {
+    let mut bits: u32 = 0;
+    let mut held = 0;
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let mut padding = false;
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => {
+                padding = true;
+                continue;
             }
-            TScalarStyle::DoubleQuoted => {
-                let mut i = at + 1;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 2,
-                        b'"' => return i + 1,
-                        _ => i += 1,
-                    }
-                }
-                bytes.len()
-            }
-            TScalarStyle::Literal | TScalarStyle::Folded => (at + 1).min(bytes.len()),
-            TScalarStyle::Plain => {
-                let flow = self.in_flow();
-                let mut end = at;
-                let mut i = at;
-                while i < bytes.len() {
-                    let b = bytes[i];
-                    if b == b'\n' || b == b'\r' {
-                        break;
-                    }
-                    if b == b'#' && i > at && matches!(bytes[i - 1], b' ' | b'\t') {
-                        break;
-                    }
-                    if b == b':'
-                        && matches!(bytes.get(i + 1), None | Some(b' ' | b'\t' | b'\n' | b'\r'))
-                    {
-                        break;
-                    }
-                    if flow && matches!(b, b',' | b']' | b'}') {
-                        break;
-                    }
-                    if !matches!(b, b' ' | b'\t') {
-                        end = i + 1;
-                    }
-                    i += 1;
-                }
-                // Stay on a character boundary.
-                while end < bytes.len() && !self.text.is_char_boundary(end) {
-                    end += 1;
-                }
-                end
-            }
+            _ => return None,
+        };
+        if padding {
+            return None;
+        }
+        bits = (bits << 6) | u32::from(v);
+        held += 6;
+        if held >= 8 {
+            held -= 8;
+            out.push((bits >> held) as u8);
+            bits &= (1 << held) - 1;
         }
     }
+    String::from_utf8(out).ok()
 }
 
 /// A mapping key as text: scalars by their text, others not compared.
