@@ -21,6 +21,7 @@ pub mod ast;
 pub mod backend;
 pub mod check;
 pub mod cli;
+pub mod comment;
 pub mod compile;
 pub mod diagnostics;
 pub mod diagram;

@@ -17,7 +17,7 @@ use crate::ir::{Exposure, Model, SecretSource, Service};
 pub const FILE: &str = "compose.yaml";
 
 pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>) {
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = super::names::compose(model);
     let mut root = Map::new();
     root.insert("name", options.project.as_str());
     let mut services = Map::new();

@@ -17,7 +17,7 @@ use crate::ir::{Exposure, Mode, Model, Service};
 pub const FILE: &str = "stack.yml";
 
 pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>) {
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = super::names::swarm(model, &options.project);
     let mut root = Map::new();
     // docker stack deploy still reads the version key to pick its schema.
     root.insert("version", "3.9");

@@ -192,10 +192,29 @@ fn write_map(out: &mut String, map: &Map, level: usize) {
             }
         }
         indent(out, level);
-        write_scalar_str(out, &e.key);
-        out.push(':');
+        write_key(out, &e.key, level);
         write_value(out, &e.value, level);
     }
+}
+
+/// The longest implicit key YAML allows, as written (quotes and escapes
+/// included): "at most 1024 Unicode characters". Counted in bytes, which
+/// are never fewer, so no reader that counts either way refuses it.
+const IMPLICIT_KEY_MAX: usize = 1024;
+
+/// Writes `key:` for an entry whose key starts at column `level`. A key
+/// longer than an implicit key may be (a service named with 1,100
+/// characters) is written in the explicit form, `? key` and then `:` on
+/// the next line at the same column, which holds a key of any length.
+fn write_key(out: &mut String, key: &str, level: usize) {
+    let start = out.len();
+    write_scalar_str(out, key);
+    if out.len() - start > IMPLICIT_KEY_MAX {
+        out.insert_str(start, "? ");
+        out.push('\n');
+        indent(out, level);
+    }
+    out.push(':');
 }
 
 /// Writes what follows `key:` or `- `, including the newline.
@@ -242,8 +261,7 @@ fn write_seq(out: &mut String, items: &[Node], level: usize) {
                     } else {
                         indent(out, level + 2);
                     }
-                    write_scalar_str(out, &e.key);
-                    out.push(':');
+                    write_key(out, &e.key, level + 2);
                     write_value(out, &e.value, level + 2);
                 }
             }
@@ -385,6 +403,65 @@ mod tests {
             write_scalar_str(&mut out, input);
             assert_eq!(out, want, "{input:?}");
         }
+    }
+
+    /// Reads `text` back with a YAML 1.2 reader as this module's tree.
+    fn read_back(text: &str) -> Node {
+        fn node(y: &yaml_rust2::Yaml) -> Node {
+            use yaml_rust2::Yaml;
+            match y {
+                Yaml::String(s) => Node::Str(s.clone()),
+                Yaml::Integer(i) => Node::Int(*i),
+                Yaml::Boolean(b) => Node::Bool(*b),
+                Yaml::Array(items) => Node::Seq(items.iter().map(node).collect()),
+                Yaml::Hash(h) => {
+                    let mut m = Map::new();
+                    for (k, v) in h {
+                        m.insert(k.as_str().expect("string keys"), node(v));
+                    }
+                    Node::Map(m)
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let docs =
+            yaml_rust2::YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        node(&docs[0])
+    }
+
+    #[test]
+    fn keys_longer_than_an_implicit_key_are_written_explicitly() {
+        // Issue 15.6: a 1,100-character service name made compose.yaml
+        // and stack.yml unreadable.
+        let long = "s".repeat(1100);
+        let quoted_long = format!("{}:x", "q".repeat(1030));
+        let mut inner = Map::new();
+        inner
+            .insert("image", "redis:7.4")
+            .insert(long.as_str(), 1i64);
+        let mut item = Map::new();
+        item.insert(long.as_str(), "first")
+            .insert(quoted_long.as_str(), strings(&["a"]));
+        let mut root = Map::new();
+        root.insert(long.as_str(), inner.clone())
+            .insert(quoted_long.as_str(), Map::new())
+            .insert("items", Node::Seq(vec![Node::Map(item)]))
+            .insert("short", "kept");
+        let text = to_string(&[], &root);
+        // Past 200 characters a string is quoted; the key is explicit.
+        assert!(
+            text.contains(&format!("? \"{long}\"\n:\n  image: redis:7.4")),
+            "{text}"
+        );
+        assert!(text.contains("\nshort: kept\n"), "{text}");
+        assert_eq!(read_back(&text), Node::Map(root));
+        // At the limit (1,022 characters and two quotes) the key stays
+        // implicit.
+        let mut edge = Map::new();
+        edge.insert("e".repeat(IMPLICIT_KEY_MAX - 2).as_str(), 1i64);
+        let text = to_string(&[], &edge);
+        assert!(!text.starts_with('?'));
+        assert_eq!(read_back(&text), Node::Map(edge));
     }
 
     #[test]

@@ -137,6 +137,7 @@ catalogue! {
 
     // 5xxx: targets
     TargetCannotEnforce  = "E5001", "target-cannot-enforce", Error,   NotAFinding, "an exposure level the chosen target cannot enforce";
+    NameTooLong          = "E5010", "name-too-long",         Error,   NotAFinding, "a name longer than the chosen target can carry";
     TargetNarrows        = "W5001", "target-narrows",        Warning, NotAFinding, "an exposure the target can only express more narrowly";
 
     // 6xxx: import

@@ -138,9 +138,11 @@ pub fn import_files_with(
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
     let mut trivia = Trivia::new();
     if program.is_some() {
-        let names: Vec<&str> = files
+        // File names through `comment::path`: a line break in one would
+        // end the comment and put the rest of the name into the program.
+        let names: Vec<_> = files
             .iter()
-            .map(|(f, _)| sources.get(*f).name.as_str())
+            .map(|(f, _)| crate::comment::path(&sources.get(*f).name))
             .collect();
         trivia.header([
             format!("Imported from {} by `infrac import`.", names.join(" + ")),
@@ -149,7 +151,8 @@ pub fn import_files_with(
         for span in &importer.service_spans {
             let source = sources.get(span.file);
             let (line, _) = source.line_col(span.start as usize);
-            trivia.lead(*span, &format!("imported from {}:{line}", source.name));
+            let name = crate::comment::path(&source.name);
+            trivia.lead(*span, &format!("imported from {name}:{line}"));
         }
     }
     let mut redactions = importer.redactions;
