@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use infrac::backend::{self, Artifact, Options, Target};
 use infrac::ir::Model;
 use infrac::source::Sources;
-use infrac::{check, import, syntax};
+use infrac::{import, syntax};
 use libfuzzer_sys::fuzz_target;
 use unspanned::unspanned;
 
@@ -45,9 +45,9 @@ fn documents(a: &Artifact) -> Documents {
 fn model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
     MODEL.get_or_init(|| {
-        let mut sources = Sources::new();
-        let id = sources.add("main.inf", PROGRAM);
-        check::check(&mut sources, id).model.expect("the example checks")
+        infrac::compile::compile_text("main.inf", PROGRAM)
+            .model
+            .expect("the example checks")
     })
 }
 
