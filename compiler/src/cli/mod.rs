@@ -63,6 +63,9 @@ pub enum Command {
         /// Print the compose file of the same architecture instead.
         #[arg(long)]
         compose: bool,
+        /// Print the flat program issue 17 measures scaling on instead.
+        #[arg(long, conflicts_with = "compose")]
+        fleet: bool,
     },
 }
 
@@ -126,10 +129,15 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args, cli.color),
         Command::Import(args) => import::run(args, cli.color),
         Command::Migrate(args) => migrate::run(args, cli.color),
-        Command::Workload { services, compose } => {
-            let text = match compose {
-                true => crate::workload::compose(services),
-                false => crate::workload::program(services),
+        Command::Workload {
+            services,
+            compose,
+            fleet,
+        } => {
+            let text = match (compose, fleet) {
+                (true, _) => crate::workload::compose(services),
+                (_, true) => crate::workload::fleet(services),
+                _ => crate::workload::program(services),
             };
             output::stdout(&text);
             Outcome::Clean
