@@ -11,6 +11,7 @@ mod explain;
 mod fmt;
 mod graph;
 mod import;
+mod lsp;
 mod migrate;
 mod output;
 mod write;
@@ -55,6 +56,8 @@ pub enum Command {
     Import(import::Args),
     /// Import a compose or stack file, check it, and build it for a target.
     Migrate(migrate::Args),
+    /// Serve the Language Server Protocol on stdin and stdout (for editors).
+    Lsp(lsp::Args),
     /// Print a generated N-service program, or its compose file (for benchmarks).
     #[command(hide = true)]
     Workload {
@@ -129,6 +132,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args, cli.color),
         Command::Import(args) => import::run(args, cli.color),
         Command::Migrate(args) => migrate::run(args, cli.color),
+        Command::Lsp(args) => lsp::run(args),
         Command::Workload {
             services,
             compose,
