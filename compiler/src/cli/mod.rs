@@ -21,6 +21,10 @@ mod write;
 #[doc(hidden)]
 pub use write::write_atomically;
 
+/// The output layer over any writers, public for the `output` fuzz target.
+#[doc(hidden)]
+pub use output::Streams;
+
 use output::{err, errln};
 use std::io::IsTerminal;
 use std::process::ExitCode;
