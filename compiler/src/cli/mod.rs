@@ -21,6 +21,10 @@ mod write;
 #[doc(hidden)]
 pub use write::write_atomically;
 
+/// The output layer over any writers, public for the `output` fuzz target.
+#[doc(hidden)]
+pub use output::Streams;
+
 use output::{err, errln};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -67,6 +71,9 @@ pub enum Command {
         /// Print the compose file of the same architecture instead.
         #[arg(long)]
         compose: bool,
+        /// Print the flat program issue 17 measures scaling on instead.
+        #[arg(long, conflicts_with = "compose")]
+        fleet: bool,
     },
 }
 
@@ -131,10 +138,15 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(args, cli.color),
         Command::Migrate(args) => migrate::run(args, cli.color),
         Command::Lsp(args) => lsp::run(args),
-        Command::Workload { services, compose } => {
-            let text = match compose {
-                true => crate::workload::compose(services),
-                false => crate::workload::program(services),
+        Command::Workload {
+            services,
+            compose,
+            fleet,
+        } => {
+            let text = match (compose, fleet) {
+                (true, _) => crate::workload::compose(services),
+                (_, true) => crate::workload::fleet(services),
+                _ => crate::workload::program(services),
             };
             output::stdout(&text);
             Outcome::Clean
