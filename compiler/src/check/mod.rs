@@ -269,9 +269,13 @@ impl<'a> Ctx<'a> {
                     format!("`{}` has no attribute `{key}`", decl.kind.keyword()),
                 )
                 .label("unknown attribute");
-                d = match names::closest(key, allowed.iter().copied()) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!(
+                let closest = names::closest(key, allowed.iter().copied());
+                d = match (syntax::compose_habit(key), closest) {
+                    (Some(spelling), _) => {
+                        d.help(format!("compose's `{key}` is {spelling} in infrac"))
+                    }
+                    (None, Some(s)) => d.help(format!("did you mean `{s}`?")),
+                    (None, None) => d.help(format!(
                         "a {} takes: {}",
                         decl.kind.keyword(),
                         allowed.join(", ")

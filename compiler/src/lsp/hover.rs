@@ -35,7 +35,9 @@ fn covers(span: Span, offset: usize) -> bool {
 }
 
 fn port(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
-    let model = analysis.model()?;
+    let Some(model) = analysis.model() else {
+        return unchecked_port(analysis, offset);
+    };
     let (service, port) = model.services.iter().find_map(|s| {
         s.ports
             .iter()
@@ -43,6 +45,27 @@ fn port(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
             .map(|p| (s, p))
     })?;
     Some((port_text(model, service, port), port.span))
+}
+
+/// A port of a program whose names or values have errors: there is no
+/// model, so only what is written can be said.
+fn unchecked_port(analysis: &Analysis, offset: usize) -> Option<(String, Span)> {
+    analysis.ast.items.iter().find_map(|item| {
+        let Item::Decl(d) = item else { return None };
+        d.body.iter().find_map(|stmt| match stmt {
+            Stmt::Port(p) if covers(p.span, offset) => {
+                let level = analysis.text.get(p.level.span.range()).unwrap_or("");
+                Some((
+                    format!(
+                        "**port {}** of `{}`\n\n- declared: `{level}`\n\nThe effective exposure is known once the program's errors are fixed.\n",
+                        p.container.node, d.name.node
+                    ),
+                    p.span,
+                ))
+            }
+            _ => None,
+        })
+    })
 }
 
 /// The hover of one port; public for the editor tests' wording.

@@ -92,6 +92,51 @@ fn rule_words(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// Keys of a compose file and how a program says the same: the checker
+/// and the parser name the infrac spelling when a compose habit shows.
+const COMPOSE_HABITS: &[(&str, &str)] = &[
+    ("build", "infrac deploys images: `image = \"registry/name:tag\"`"),
+    ("container_name", "a service is named by its block: `service NAME { ... }`"),
+    ("depends_on", "`depends = [service]`"),
+    ("deploy", "`replicas = N`, `placement = { ... }` and `resources = { cpu = \"0.5\", memory = \"512Mi\" }`"),
+    ("environment", "`env = { KEY = \"value\" }`"),
+    ("expose", "`port N internal`"),
+    ("healthcheck", "`health = { cmd = [\"...\"] }` or `health = { http = \"/healthz\", port = N }`"),
+    ("network_mode", "`host_network = true`"),
+    ("ports", "one `port` line per port, with its exposure: `port 80 public`, or `port 8080 public as 80` to publish on another host port"),
+    ("services", "a program, not a compose file: `infrac import FILE` turns a compose file into one"),
+    ("version", "a program, not a compose file: `infrac import FILE` turns a compose file into one"),
+    ("volumes", "`mounts = [volume -> \"/path\"]`, after `volume NAME {}`"),
+];
+
+/// How a program says compose's `key`, when it says it differently.
+pub(crate) fn compose_habit(key: &str) -> Option<&'static str> {
+    COMPOSE_HABITS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, spelling)| *spelling)
+}
+
+/// The help for `KEY:` where `KEY = ` was meant (YAML's habit).
+fn colon_help(text: &str, colon: usize) -> Option<String> {
+    let before = text.get(..colon)?;
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .map_or(0, |i| i + 1);
+    let key = &before[start..];
+    // Only a key that starts its line: `service a: base` is the template form.
+    let line_start = before[..start].rfind('\n').map_or(0, |i| i + 1);
+    if key.is_empty() || !before[line_start..start].trim().is_empty() {
+        return None;
+    }
+    Some(match compose_habit(key) {
+        Some(spelling) => format!(
+            "infrac writes `key = value`, not YAML's `key: value`; compose's `{key}` is {spelling}"
+        ),
+        None => format!("infrac writes `{key} = value`, not YAML's `{key}: value`"),
+    })
+}
+
 /// The keywords that open an item: pest lists them as literal tokens when
 /// it expected an item.
 const ITEM_KEYWORDS: &[&str] = &[
@@ -248,7 +293,17 @@ pub(super) fn syntax_error(
         format!("expected {expected_text}, found {found}"),
     )
     .label(format!("unexpected {}", without_article(&found)));
-    if let Some(word) = word_at(text, pos) {
+    // `key:` where `key =` was meant; the parser stops at the `:`, or at
+    // the key itself where no item may start (`services:` of a compose
+    // file).
+    let colon = match word_at(text, pos) {
+        Some(w) if text[pos + w.len()..].starts_with(':') => Some(pos + w.len()),
+        _ => (found == "`:`").then_some(pos),
+    };
+    if let Some(help) = colon.and_then(|at| colon_help(text, at)) {
+        d = d.help(help);
+    }
+    if let (None, Some(word)) = (&d.help, word_at(text, pos)) {
         let best = KEYWORDS
             .iter()
             .map(|k| (strsim::jaro_winkler(word, k), *k))
@@ -278,4 +333,47 @@ pub(super) fn syntax_error(
         d = d.help("see the language reference (`infrac explain E0001`) for the form of each item");
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+
+    fn help(text: &str) -> String {
+        let compiled = crate::compile::compile_text("main.inf", text);
+        let d = compiled
+            .diagnostics
+            .iter()
+            .find(|d| matches!(d.code, Code::SyntaxError | Code::UnknownAttribute))
+            .unwrap_or_else(|| panic!("no error for {text:?}"));
+        d.help.clone().unwrap_or_default()
+    }
+
+    #[test]
+    fn compose_habits_get_the_infrac_spelling() {
+        assert_eq!(
+            help("service a {\n  image: \"nginx:1\"\n}\n"),
+            "infrac writes `image = value`, not YAML's `image: value`"
+        );
+        let environment =
+            help("service a {\n  image = \"nginx:1\"\n  environment:\n    FOO: bar\n}\n");
+        assert!(
+            environment.contains("compose's `environment` is `env = {"),
+            "{environment}"
+        );
+        let ports = help("service a {\n  image = \"nginx:1\"\n  ports = [\"80:80\"]\n}\n");
+        assert!(
+            ports.contains("compose's `ports` is one `port` line per port"),
+            "{ports}"
+        );
+        let environment = help("service a {\n  environment = { A = \"b\" }\n}\n");
+        assert!(environment.contains("`env = {"), "{environment}");
+        assert!(help("services:\n  web:\n").contains("`infrac import FILE`"));
+        // The template form is not a habit, and a misspelt key keeps its
+        // "did you mean".
+        assert_eq!(
+            help("service a {\n  imag = \"x\"\n}\n"),
+            "did you mean `image`?"
+        );
+    }
 }

@@ -8,6 +8,7 @@ mod errors;
 mod lower;
 pub mod print;
 
+pub(crate) use errors::compose_habit;
 pub use print::format;
 
 use pest::Parser;

@@ -158,8 +158,8 @@ pub(super) fn hygiene(ctx: &mut Ctx<'_>, model: &Model) {
         if s.resources.cpu.is_none() || s.resources.memory.is_none() {
             let missing = match (&s.resources.cpu, &s.resources.memory) {
                 (None, None) => "CPU and memory limits",
-                (None, Some(_)) => "a CPU limit",
-                _ => "a memory limit",
+                (None, Some(_)) => "CPU limit",
+                _ => "memory limit",
             };
             ctx.diagnostics.push(
                 Diagnostic::new(

@@ -41,8 +41,13 @@ fn finding(
     stdlib_class: Class,
     source: &str,
 ) -> Diagnostic {
+    // "an admin image", "an app image", "a data image".
+    let article = match stdlib_class {
+        Class::Data => "a",
+        Class::Admin | Class::App => "an",
+    };
     let message = format!(
-        "`{}` is `{}`, but its image `{}` is a {} image in the stdlib catalogue (`{stdlib_image}`{source})",
+        "`{}` is `{}`, but its image `{}` is {article} {} image in the stdlib catalogue (`{stdlib_image}`{source})",
         s.name,
         s.class.as_str(),
         s.image,
