@@ -151,3 +151,65 @@ fn import_o_a_device_node_leaves_it_a_device() {
         .unwrap()
         .contains("service web"));
 }
+
+/// Found by the adversarial run (fuzzing page): `/proc/self/pagemap` says
+/// it is a regular file of 0 bytes and gives gigabytes, so `import` and
+/// `check` of it read until memory ran out (1 GB under a 2 GB limit, exit
+/// 2). The kernel's pseudo-files are now refused as devices are, at once.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_kernels_pseudo_files_are_refused_without_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["import", "/proc/self/pagemap"][..],
+        &["check", "/proc/self/pagemap"],
+        &["check", "/sys/kernel/mm/transparent_hugepage/enabled"],
+    ] {
+        if !Path::new(args[1]).exists() {
+            continue;
+        }
+        let started = Instant::now();
+        let (code, _, err) = run(dir.path(), args);
+        assert_eq!(code, Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains("E0006") && err.contains("/proc or /sys"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{args:?} was slow"
+        );
+    }
+    // Named from a compose file, likewise.
+    std::fs::write(
+        dir.path().join("c.yml"),
+        "services:\n  web:\n    image: nginx:1.27\n    env_file: /proc/self/environ\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(dir.path(), &["import", "c.yml"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("E0006") && err.contains("c.yml:4:"), "{err}");
+    assert!(out.is_empty(), "{out}");
+}
+
+/// A compose file on the command line was read up to the 4 GiB span limit
+/// before the import's 32 MiB budget was charged; it is now read within
+/// the budget (`E0007`), and a file of ordinary size beside it imports.
+#[test]
+fn an_import_reads_its_own_files_within_the_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = std::fs::File::create(dir.path().join("big.yml")).unwrap();
+    big.set_len((32 << 20) + 1).unwrap(); // sparse: no disk used
+    let (code, out, err) = run(dir.path(), &["import", "big.yml"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("E0007") && err.contains("33554432"), "{err}");
+    assert!(out.is_empty());
+    std::fs::write(
+        dir.path().join("small.yml"),
+        "services:\n  web:\n    image: nginx:1.27\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(dir.path(), &["import", "small.yml"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("service web"), "{out}");
+}
