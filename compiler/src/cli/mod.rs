@@ -14,6 +14,7 @@ mod import;
 mod lsp;
 mod migrate;
 mod output;
+mod watch;
 mod write;
 
 /// The build's atomic writer, public for the write benchmark.
