@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{self, Diagnostic};
-use crate::import::{self, Imported};
+use crate::import::{self, Imported, MAX_IMPORT_BYTES};
 use crate::ir::Model;
 use crate::loader::{LoadError, Loader, MemoryLoader, MAX_FILE};
 use crate::source::Sources;
@@ -173,7 +173,9 @@ pub fn import(
     let mut ids = Vec::new();
     for path in files {
         let name = path.display().to_string();
-        match read(loader, &mut sources, path, &name, None)? {
+        // Within the import's budget from the first byte: the resolver
+        // charges these files too, but only once they have been read.
+        match read_at_most(loader, &mut sources, path, &name, None, MAX_IMPORT_BYTES)? {
             Ok(text) => ids.push((sources.add(name, text), Some(path.clone()))),
             Err(refused) => {
                 let imported = Imported {
@@ -219,7 +221,19 @@ pub(crate) fn read(
     name: &str,
     at: Option<Span>,
 ) -> Result<Result<String, Diagnostic>, Unreadable> {
-    match loader.text(path, MAX_FILE) {
+    read_at_most(loader, sources, path, name, at, MAX_FILE)
+}
+
+/// [`read`], refusing a file of more than `limit` bytes.
+fn read_at_most(
+    loader: &dyn Loader,
+    sources: &mut Sources,
+    path: &Path,
+    name: &str,
+    at: Option<Span>,
+    limit: u64,
+) -> Result<Result<String, Diagnostic>, Unreadable> {
+    match loader.text(path, limit.min(MAX_FILE)) {
         Ok(text) => Ok(Ok(text)),
         Err(LoadError::Io(error)) => Err(Unreadable {
             path: path.to_path_buf(),

@@ -97,7 +97,7 @@ impl LoadError {
                 format!("{shown} is {kind}, not a regular file; it is not read"),
             )
             .label("not a regular file")
-            .help("name a file: infrac never reads devices, FIFOs or sockets, which may never end or never answer"),
+            .help("name a file: infrac never reads devices, FIFOs, sockets or the kernel's /proc and /sys files, which may never end or never answer"),
             LoadError::TooLarge { limit } => Diagnostic::new(
                 Code::InputTooLarge,
                 span,
@@ -148,6 +148,9 @@ impl Loader for FsLoader {
         if !kind.is_file() && !kind.is_dir() {
             return Err(LoadError::NotRegular(kind_name(&kind)));
         }
+        if let Some(kind) = pseudo_file(&file) {
+            return Err(LoadError::NotRegular(kind));
+        }
         // A regular file's length is an early answer, not the check: the
         // read below stops at the limit whatever the length said.
         if kind.is_file() && meta.len() > limit {
@@ -183,6 +186,36 @@ fn open(path: &Path) -> std::io::Result<std::fs::File> {
 #[cfg(not(unix))]
 fn open(path: &Path) -> std::io::Result<std::fs::File> {
     std::fs::File::open(path)
+}
+
+/// A file of the kernel's pseudo-file systems (`/proc`, `/sys`, debugfs,
+/// tracefs) says it is regular and holds 0 bytes, then invents what it
+/// gives: `/proc/self/pagemap` gives gigabytes (the fuzzing page's
+/// adversarial run: `infrac import /proc/self/pagemap` read until memory
+/// ran out), `trace_pipe` never ends. None is a program or a compose file.
+#[cfg(target_os = "linux")]
+fn pseudo_file(file: &std::fs::File) -> Option<&'static str> {
+    use std::os::fd::AsRawFd;
+    const PROC: i64 = 0x9fa0;
+    const SYSFS: i64 = 0x6265_6572;
+    const DEBUGFS: i64 = 0x6462_6720;
+    const TRACEFS: i64 = 0x7472_6163;
+    // SAFETY: `statfs` is plain data, and fstatfs only writes into it.
+    let mut fs: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: a descriptor this function borrows, open for its duration.
+    if unsafe { libc::fstatfs(file.as_raw_fd(), &mut fs) } != 0 {
+        return None;
+    }
+    #[allow(clippy::unnecessary_cast)] // f_type's width differs by platform
+    match fs.f_type as i64 {
+        PROC | SYSFS | DEBUGFS | TRACEFS => Some("a file of the kernel's /proc or /sys"),
+        _ => None,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pseudo_file(_: &std::fs::File) -> Option<&'static str> {
+    None
 }
 
 #[cfg(unix)]

@@ -68,13 +68,29 @@ enum Mode {
     Final,
 }
 
+/// The longest text one interpolation may give. Each `.env` value is
+/// interpolated with those before it, so `B=${A}${A}`, `C=${B}${B}`, ...
+/// doubles per line: 40 lines asked for a terabyte (the fuzzing page's
+/// adversarial run). Real values are a few kilobytes.
+const MAX_EXPANDED: usize = 256 << 10;
+
 fn expand(s: &str, vars: &Vars, mode: Mode, out: &mut String) -> Result<(), String> {
-    let value = |v: &str, out: &mut String| match mode {
-        Mode::Keep => out.push_str(&v.replace('$', "$$")),
-        Mode::Final => out.push_str(v),
+    let too_long = || format!("the interpolated value is longer than {MAX_EXPANDED} bytes");
+    let value = |v: &str, out: &mut String| {
+        if out.len().saturating_add(v.len()) > MAX_EXPANDED {
+            return Err(too_long());
+        }
+        match mode {
+            Mode::Keep => out.push_str(&v.replace('$', "$$")),
+            Mode::Final => out.push_str(v),
+        }
+        Ok(())
     };
     let mut i = 0;
     while let Some(c) = s[i..].chars().next() {
+        if out.len() > MAX_EXPANDED {
+            return Err(too_long());
+        }
         if c != '$' {
             out.push(c);
             i += c.len_utf8();
@@ -93,9 +109,9 @@ fn expand(s: &str, vars: &Vars, mode: Mode, out: &mut String) -> Result<(), Stri
                 let set = vars.get(name).map(String::as_str);
                 let nonempty = set.filter(|v| !v.is_empty());
                 match (op, set) {
-                    ("", Some(v)) | ("-" | "?", Some(v)) => value(v, out),
+                    ("", Some(v)) | ("-" | "?", Some(v)) => value(v, out)?,
                     (":-" | ":?", Some(_)) if nonempty.is_some() => {
-                        value(set.unwrap_or_default(), out)
+                        value(set.unwrap_or_default(), out)?
                     }
                     (":-", Some(_)) => expand(arg, vars, mode, out)?,
                     (":+", Some(_)) if nonempty.is_none() => {}
@@ -125,7 +141,7 @@ fn expand(s: &str, vars: &Vars, mode: Mode, out: &mut String) -> Result<(), Stri
                     .unwrap_or(rest.len());
                 let name = &rest[..len];
                 match vars.get(name) {
-                    Some(v) => value(v, out),
+                    Some(v) => value(v, out)?,
                     None if mode == Mode::Keep => out.push_str(&s[i..=i + len]),
                     None => {}
                 }

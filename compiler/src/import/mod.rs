@@ -40,6 +40,7 @@ use crate::source::Sources;
 use crate::span::{FileId, Span, Spanned};
 use crate::syntax::print::{self, Trivia};
 pub use project_env::EnvFiles;
+pub use resolve::MAX_IMPORT_BYTES;
 use yaml::{Kind, Node};
 
 /// What importing one file produced.
