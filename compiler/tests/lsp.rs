@@ -283,3 +283,125 @@ fn apply(text: &str, edits: &[Value]) -> String {
     }
     out
 }
+
+// The terminal loop: `check` says what `build` would refuse, keeps the
+// stdlib's waivers to one line, and `--watch` prints what changed.
+
+fn infrac(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(args)
+        .output()
+        .expect("infrac runs")
+}
+
+#[test]
+fn check_with_a_target_reports_what_the_build_would_refuse() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("main.inf");
+    std::fs::write(
+        &path,
+        "service api {\n  image = \"ghcr.io/acme/api:1.4\"\n  port 8080 restricted([\"10.0.0.0/24\"])\n}\n",
+    )
+    .unwrap();
+    let file = path.to_str().unwrap();
+    let plain = infrac(&["check", file]);
+    assert!(!String::from_utf8_lossy(&plain.stderr).contains("E5001"));
+    let targeted = infrac(&["check", "--target", "compose", file]);
+    let stderr = String::from_utf8_lossy(&targeted.stderr);
+    assert!(stderr.contains("E5001"), "{stderr}");
+    assert_eq!(targeted.status.code(), Some(1));
+    let built = infrac(&["build", "--target", "compose", "--stdout", file]);
+    assert!(String::from_utf8_lossy(&built.stderr).contains("E5001"));
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn the_stdlibs_waivers_are_one_line_unless_asked_for() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/observability/main.inf"
+    );
+    let quiet = infrac(&["check", example]);
+    let stderr = String::from_utf8_lossy(&quiet.stderr);
+    assert!(
+        stderr.contains("3 findings waived by the stdlib's templates (sensitive-host-mount ×3); --show-waived lists them"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("waived at std/"), "{stderr}");
+    let shown = infrac(&["check", "--show-waived", example]);
+    let stderr = String::from_utf8_lossy(&shown.stderr);
+    assert_eq!(
+        stderr.matches("waived at std/node-exporter.inf").count(),
+        3,
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--show-waived lists them"));
+    // The machine formats keep every finding.
+    let json = infrac(&["check", "--format", "json", example]);
+    assert_eq!(
+        String::from_utf8_lossy(&json.stdout)
+            .matches("\"E4004\"")
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn check_watch_prints_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("main.inf");
+    let safe = "service db {\n  image = \"postgres:16\"\n  port 5432 internal\n}\n";
+    std::fs::write(&path, safe).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .args(["check", "--watch", path.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut read = Vec::new();
+    let mut until = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(want);
+                    read.push(line);
+                    if found {
+                        return read.len();
+                    }
+                }
+                Err(_) => panic!("no `{want}` in:\n{}", read.join("\n")),
+            }
+        }
+    };
+    let first = until("watching 1 file");
+    std::fs::write(&path, safe.replace("internal", "public")).unwrap();
+    let exposed = until("check failed");
+    std::fs::write(&path, safe).unwrap();
+    let fixed = until("check ok");
+    let _ = child.kill();
+    let _ = child.wait();
+    let lines = &read;
+    let run = |from: usize, to: usize| lines[from..to].join("\n");
+    // The first run shows the warnings; the second only the new error.
+    assert!(run(0, first).contains("W4003"), "{}", run(0, first));
+    let second = run(first, exposed);
+    assert!(
+        second.contains("E2001") && !second.contains("W4003"),
+        "{second}"
+    );
+    let third = run(exposed, fixed);
+    assert!(third.contains("fixed: E2001"), "{third}");
+    assert!(!third.contains("fixed: W4003"), "{third}");
+    assert!(!third.contains("W4003(no-resource-limits)"), "{third}");
+}

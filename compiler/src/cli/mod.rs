@@ -14,11 +14,16 @@ mod import;
 mod lsp;
 mod migrate;
 mod output;
+mod watch;
 mod write;
 
 /// The build's atomic writer, public for the write benchmark.
 #[doc(hidden)]
 pub use write::write_atomically;
+
+/// The output layer over any writers, public for the `output` fuzz target.
+#[doc(hidden)]
+pub use output::Streams;
 
 use output::{err, errln};
 use std::io::IsTerminal;
