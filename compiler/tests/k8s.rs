@@ -101,7 +101,8 @@ service prometheus {
 struct Output {
     artifacts: Vec<Artifact>,
     diagnostics: Vec<Diagnostic>,
-    /// Every object but the kustomization: (file, document).
+    /// Every object but the kustomization: (file, document), several
+    /// documents to a file.
     objects: Vec<(String, Yaml)>,
 }
 
@@ -109,6 +110,7 @@ impl Output {
     fn of(name: &str, text: &str) -> Output {
         let (artifacts, diagnostics) = build(name, text, Target::K8s);
         let mut objects = Vec::new();
+        let mut files: Vec<String> = Vec::new();
         let mut listed: Vec<String> = Vec::new();
         for a in &artifacts {
             let path = a.path.display().to_string();
@@ -116,11 +118,11 @@ impl Output {
                 .strip_prefix("k8s/")
                 .unwrap_or_else(|| panic!("{path} is not under k8s/"))
                 .to_string();
-            let mut docs = YamlLoader::load_from_str(&a.contents)
+            let docs = YamlLoader::load_from_str(&a.contents)
                 .unwrap_or_else(|e| panic!("{path} does not parse: {e}\n{}", a.contents));
-            assert_eq!(docs.len(), 1, "{path} holds one document");
-            let doc = docs.remove(0);
             if file == "kustomization.yaml" {
+                assert_eq!(docs.len(), 1, "{path} holds one document");
+                let doc = &docs[0];
                 assert_eq!(s(&doc["apiVersion"]), "kustomize.config.k8s.io/v1beta1");
                 assert_eq!(s(&doc["kind"]), "Kustomization");
                 listed = seq(&doc["resources"])
@@ -128,13 +130,14 @@ impl Output {
                     .map(|r| s(r).to_string())
                     .collect();
             } else {
-                objects.push((file, doc));
+                assert!(!docs.is_empty(), "{path} holds no object");
+                files.push(file.clone());
+                objects.extend(docs.into_iter().map(|d| (file.clone(), d)));
             }
         }
-        let files: Vec<String> = objects.iter().map(|(f, _)| f.clone()).collect();
         assert_eq!(
             listed, files,
-            "the kustomization lists every object, in order"
+            "the kustomization lists every file, in order"
         );
         Output {
             artifacts,
@@ -224,11 +227,19 @@ fn every_file_parses_and_nothing_unsafe_is_emitted() {
         if s(&doc["kind"]) == "Service" {
             assert_ne!(doc["spec"]["type"].as_str(), Some("NodePort"), "{file}");
         }
-        let expected = format!(
-            "{:02}-",
-            out.objects.iter().position(|(f, _)| f == file).unwrap()
+        // One file per service, holding the objects labelled with it; the
+        // rest (the namespace, default-deny, allow-dns) in the first file.
+        let expected = match doc["metadata"]["labels"]["app.kubernetes.io/name"].as_str() {
+            Some(service) => format!("{service}.yaml"),
+            None => "00-namespace.yaml".to_string(),
+        };
+        assert_eq!(
+            *file,
+            expected,
+            "{} {}",
+            s(&doc["kind"]),
+            s(&doc["metadata"]["name"])
         );
-        assert!(file.starts_with(&expected), "{file} is numbered in order");
         if s(&doc["kind"]) != "Namespace" {
             assert_eq!(s(&doc["metadata"]["namespace"]), "shop", "{file}");
         }

@@ -16,6 +16,9 @@ use crate::span::Span;
 pub struct Entry {
     /// The repository path, as written (matched through [`repository_path`]).
     pub image: String,
+    /// `image`'s [`repository_path`], computed once: every service's image
+    /// is matched against every entry.
+    pub path: String,
     pub class: Class,
     /// The ports the image listens on.
     pub ports: Vec<u16>,
@@ -40,20 +43,19 @@ pub struct Catalogue {
 }
 
 /// Whether catalogue entry `entry` names the image at repository path
-/// `path`: the same path, the path after a mirror or proxy prefix
+/// `path` (both repository paths): the same path, the path after a mirror or proxy prefix
 /// (`harbor.corp/hub/bitnami/redis` ends with `/bitnami/redis`), or, for an
 /// entry without `/`, the path's last component.
 fn matches(entry: &str, path: &str) -> bool {
-    let entry = repository_path(entry);
     if entry == path {
         return true;
     }
     if entry.contains('/') {
         return path.len() > entry.len()
-            && path.ends_with(entry.as_str())
+            && path.ends_with(entry)
             && path[..path.len() - entry.len()].ends_with('/');
     }
-    path.rsplit('/').next() == Some(entry.as_str())
+    path.rsplit('/').next() == Some(entry)
 }
 
 impl Catalogue {
@@ -71,7 +73,7 @@ impl Catalogue {
             .iter()
             .rev()
             .filter(|e| e.stdlib || !stdlib_only)
-            .find(|e| matches(&e.image, &path))
+            .find(|e| matches(&e.path, &path))
     }
 
     /// The catalogue entry naming `image` as a remote shell or desktop.
@@ -79,7 +81,7 @@ impl Catalogue {
         let path = repository_path(image);
         self.entries
             .iter()
-            .find(|e| e.remote_admin && matches(&e.image, &path))
+            .find(|e| e.remote_admin && matches(&e.path, &path))
             .map(|e| e.image.as_str())
     }
 
@@ -178,6 +180,7 @@ impl<'a> Ctx<'a> {
     ) {
         let push = |ctx: &mut Self, image: String, ports: Vec<u16>, source, span| {
             ctx.catalogue.entries.push(Entry {
+                path: repository_path(&image),
                 image,
                 class,
                 ports,
