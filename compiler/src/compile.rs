@@ -182,6 +182,7 @@ pub fn import(
                     diagnostics: vec![refused],
                     redactions: Vec::new(),
                     project: None,
+                    connections: Vec::new(),
                 };
                 return Ok((sources, imported));
             }

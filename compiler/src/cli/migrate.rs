@@ -65,7 +65,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
     super::eprint_report(&diagnostics, &sources, &redactions, color);
     let losses = diagnostics
         .iter()
-        .filter(|d| d.code == crate::diagnostics::Code::ImportLoss)
+        .filter(|d| d.code.code()[1..].starts_with('6'))
         .count();
     if imported.program.is_none() {
         errln!("migrate failed: {shown} could not be imported; nothing was written");
