@@ -148,6 +148,7 @@ catalogue! {
     ImportTag            = "W6002", "import-tag",            Warning, NotAFinding, "a YAML tag of the imported file that the import does not apply";
     ImportInferred       = "W6003", "import-inferred",       Warning, NotAFinding, "a dependency the import inferred from a host name the service names";
     ImportInferredPort   = "W6004", "import-inferred-port",  Warning, NotAFinding, "a port the import declared on a service that declared none";
+    MigrateBlocked       = "W6005", "migrate-blocked",       Warning, NotAFinding, "a connection of the source that the migration's target blocks";
 }
 
 impl Code {

@@ -25,6 +25,7 @@ mod interp;
 mod mounts;
 mod ports;
 mod project_env;
+pub mod reach;
 mod resolve;
 mod service;
 mod top;
