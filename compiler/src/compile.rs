@@ -184,6 +184,7 @@ pub fn import(
                     diagnostics: vec![refused],
                     redactions: Vec::new(),
                     project: None,
+                    connections: Vec::new(),
                 };
                 return Ok((sources, imported));
             }

@@ -97,6 +97,13 @@ pub fn run(args: Args, color: Color) -> Outcome {
             );
         }
     }
+    if tally.errors > 0 {
+        errln!(
+            "import found {} error(s): the program is written for you to edit, but it does not say what the file does",
+            tally.errors
+        );
+        return Outcome::Findings;
+    }
     Outcome::Clean
 }
 

@@ -50,6 +50,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let (sources, redactions) = (checked.sources, checked.redactions);
     let mut artifacts = Vec::new();
     let mut model_built = false;
+    let mut reach = Vec::new();
     if let Some(model) = &checked.model {
         let options = backend::Options {
             project: super::project_of(first, imported.project.as_deref(), true),
@@ -58,6 +59,9 @@ pub fn run(args: Args, color: Color) -> Outcome {
         let (files, found) = backend::emit(model, args.to, &options);
         artifacts = files;
         diagnostics.extend(found);
+        let (lines, blocked) = crate::import::reach::compare(&imported.connections, model, args.to);
+        reach = lines;
+        diagnostics.extend(blocked);
         model_built = true;
     }
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
@@ -65,7 +69,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
     super::eprint_report(&diagnostics, &sources, &redactions, color);
     let losses = diagnostics
         .iter()
-        .filter(|d| d.code == crate::diagnostics::Code::ImportLoss)
+        .filter(|d| d.code.code()[1..].starts_with('6'))
         .count();
     if imported.program.is_none() {
         errln!("migrate failed: {shown} could not be imported; nothing was written");
@@ -94,6 +98,15 @@ pub fn run(args: Args, color: Color) -> Outcome {
             tally.errors, tally.warnings
         );
         return Outcome::Findings;
+    }
+    if !reach.is_empty() {
+        errln!(
+            "who reaches whom (the source's connections, then on {}):",
+            args.to.name()
+        );
+        for line in &reach {
+            errln!("{line}");
+        }
     }
     let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
     match super::write::write_atomically(&args.output, &artifacts, &inputs) {

@@ -143,8 +143,12 @@ catalogue! {
 
     // 6xxx: import
     ImportInvalid        = "E6001", "import-invalid",        Error,   NotAFinding, "the imported file is not valid compose/YAML";
+    ImportSharedNamespace= "E6002", "import-shared-namespace",Error,  NotAFinding, "a service that shares another's network namespace, or has none";
     ImportLoss           = "W6001", "import-loss",           Warning, NotAFinding, "a key or value of the imported file was not carried over or only approximated";
     ImportTag            = "W6002", "import-tag",            Warning, NotAFinding, "a YAML tag of the imported file that the import does not apply";
+    ImportInferred       = "W6003", "import-inferred",       Warning, NotAFinding, "a dependency the import inferred from a host name the service names";
+    ImportInferredPort   = "W6004", "import-inferred-port",  Warning, NotAFinding, "a port the import declared on a service that declared none";
+    MigrateBlocked       = "W6005", "migrate-blocked",       Warning, NotAFinding, "a connection of the source that the migration's target blocks";
 }
 
 impl Code {

@@ -137,6 +137,7 @@ impl Importer {
                 continue;
             };
             let i = self.interpolate(&node, &raw)?;
+            self.mention(&service, &key, &i.text, node.span);
             if let Some(var) = &i.whole_var {
                 s.env.push(entry(
                     key.clone(),
@@ -247,6 +248,10 @@ impl Importer {
             s.secrets.push(name(secret.clone(), span));
             s.secrets_span.get_or_insert(key_span);
         }
+        if literal.len() >= 4 {
+            s.credentials
+                .push((key.to_string(), literal.to_string(), secret.clone()));
+        }
         let file_key = format!("{key}_FILE");
         if !s.env.iter().any(|e| e.key.node == file_key) {
             s.env.push(entry(
@@ -266,6 +271,73 @@ impl Importer {
                 "it is now `secret {secret} {{ from = env(\"{var}\") }}`: set {var} where you deploy; the service reads /run/secrets/{secret} through `{file_key}` (check that the image reads `_FILE` variables; the official postgres, mysql and mariadb images do); then rotate the value, it is in your history"
             )),
         );
+    }
+
+    /// A literal credential of the environment copied into the health
+    /// check is read from the same secret: left in the command it would be
+    /// the plaintext the environment no longer holds. The check runs in
+    /// the container, where the secret is a file.
+    pub(super) fn health_credentials(&mut self, s: &mut Svc) {
+        if s.credentials.is_empty() {
+            return;
+        }
+        let Some(crate::ast::Stmt::Attribute(health)) = s.attrs.get_mut("health") else {
+            return;
+        };
+        let ValueKind::Map(entries) = &mut health.value.kind else {
+            return;
+        };
+        let Some(cmd) = entries.iter_mut().find(|e| e.key.node == "cmd") else {
+            return;
+        };
+        let ValueKind::List(items) = &cmd.value.kind else {
+            return;
+        };
+        let args: Vec<String> = items
+            .iter()
+            .filter_map(|v| match &v.kind {
+                ValueKind::Str(t) => Some(t.clone()),
+                _ => None,
+            })
+            .collect();
+        let used: Vec<&(String, String, String)> = s
+            .credentials
+            .iter()
+            .filter(|(_, literal, _)| args.iter().any(|a| a.contains(literal.as_str())))
+            .collect();
+        if used.is_empty() || args.len() != items.len() {
+            return;
+        }
+        let shell = args.len() == 3 && args[0] == "/bin/sh" && args[1] == "-c";
+        let mut script = if shell {
+            args[2].clone()
+        } else {
+            args.iter()
+                .map(|a| sh_quote(a))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        for (_, literal, secret) in &used {
+            script = replace_in_shell(&script, literal, &format!("$(cat /run/secrets/{secret})"));
+        }
+        let span = cmd.value.span;
+        cmd.value = list(
+            vec![
+                string("/bin/sh", span),
+                string("-c", span),
+                string(script, span),
+            ],
+            span,
+        );
+        self.redactions.push(span);
+        for (key, _, secret) in used {
+            self.lose(
+                span,
+                format!("the health check of `{}` holds the literal value of `{key}`; it reads the secret `{secret}` instead", s.name),
+                "a credential, in plain text (masked here)",
+                &format!("the check now runs in a shell and reads /run/secrets/{secret}; check that the image has `/bin/sh` and `cat`"),
+            );
+        }
     }
 
     pub(super) fn labels(&mut self, v: &Node, what: &str) -> Result<Vec<Entry>, Diagnostic> {
@@ -395,9 +467,70 @@ pub(super) fn shell_words(s: &str) -> Option<Vec<String>> {
     Some(words)
 }
 
+/// A word quoted for `sh`: as it is when it needs no quoting.
+fn sh_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@,+%".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// `script` with every `literal` replaced by the command substitution
+/// `with`, quoted so the shell expands it wherever the literal stood:
+/// inside single quotes the quotes are closed around it.
+fn replace_in_shell(script: &str, literal: &str, with: &str) -> String {
+    let mut out = String::new();
+    let (mut single, mut double) = (false, false);
+    let mut rest = script;
+    while let Some(at) = rest.find(literal) {
+        for c in rest[..at].chars() {
+            match c {
+                '\'' if !double => single = !single,
+                '"' if !single => double = !double,
+                _ => {}
+            }
+        }
+        out.push_str(&rest[..at]);
+        if single {
+            out.push_str(&format!("'\"{with}\"'"));
+        } else if double {
+            out.push_str(with);
+        } else {
+            out.push_str(&format!("\"{with}\""));
+        }
+        rest = &rest[at + literal.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_scripts_are_substituted_where_they_stand() {
+        let w = "$(cat /run/secrets/pw)";
+        assert_eq!(
+            replace_in_shell("ping -phunter2", "hunter2", w),
+            "ping -p\"$(cat /run/secrets/pw)\""
+        );
+        assert_eq!(
+            replace_in_shell("ping -p'hunter2'", "hunter2", w),
+            "ping -p''\"$(cat /run/secrets/pw)\"''"
+        );
+        assert_eq!(
+            replace_in_shell("ping \"-phunter2\"", "hunter2", w),
+            "ping \"-p$(cat /run/secrets/pw)\""
+        );
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("--password=x"), "--password=x");
+    }
 
     #[test]
     fn words() {

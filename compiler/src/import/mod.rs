@@ -25,6 +25,7 @@ mod interp;
 mod mounts;
 mod ports;
 mod project_env;
+pub mod reach;
 mod resolve;
 mod service;
 mod top;
@@ -39,6 +40,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Sources;
 use crate::span::{FileId, Span, Spanned};
 use crate::syntax::print::{self, Trivia};
+pub use connect::Connection;
 pub use project_env::EnvFiles;
 pub use resolve::MAX_IMPORT_BYTES;
 use yaml::{Kind, Node};
@@ -56,6 +58,9 @@ pub struct Imported {
     pub redactions: Vec<Span>,
     /// The compose project name (top-level `name:`), when the file sets one.
     pub project: Option<String>,
+    /// Every connection the file makes (`depends_on`, links, the host
+    /// names its settings name), for `migrate` to compare with the target.
+    pub connections: Vec<Connection>,
 }
 
 impl Imported {
@@ -112,6 +117,7 @@ pub fn import_files_with(
             diagnostics: Vec::new(),
             redactions: Vec::new(),
             project: None,
+            connections: Vec::new(),
         };
     };
     let file = *file;
@@ -165,6 +171,7 @@ pub fn import_files_with(
         diagnostics,
         redactions,
         project: importer.project,
+        connections: importer.connections,
     }
 }
 
@@ -205,6 +212,13 @@ pub(crate) struct Importer {
     had_include: bool,
     /// Provider services (run by a plugin, not a container): not carried.
     providers: HashSet<String>,
+    /// Texts that may name other services, read once all are built.
+    mentions: Vec<connect::Mention>,
+    /// Other host names of services (container names, host names, network
+    /// aliases) → the program name.
+    host_aliases: HashMap<String, String>,
+    /// The connections found (see [`connect`]).
+    connections: Vec<Connection>,
 }
 
 impl Importer {
@@ -231,6 +245,9 @@ impl Importer {
             default_project,
             had_include: false,
             providers: HashSet::new(),
+            mentions: Vec::new(),
+            host_aliases: HashMap::new(),
+            connections: Vec::new(),
         }
     }
 
@@ -325,7 +342,7 @@ impl Importer {
                 }
             }
         }
-        self.portless_dependencies(&services);
+        self.connections = self.infer_connections(&mut services);
         let mut items = Vec::new();
         let decls = [
             (DeclKind::Node, std::mem::take(&mut self.nodes)),

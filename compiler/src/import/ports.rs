@@ -2,8 +2,11 @@
 //!
 //! The address a port is published on decides its level: `127.0.0.1` or
 //! `::1` is `local`; no address, `0.0.0.0` or `::` is `public`; `expose`
-//! is `internal`. An import never widens: a port bound to one other host
-//! address becomes `local` (narrower), with a warning.
+//! is `internal`. A port bound to one other host address is reached by
+//! whoever can route to that interface: a public address is `public`, a
+//! private one `restricted` to its private range, each with a warning
+//! (never `local`, which would make an exposed port look like a loopback
+//! one).
 
 use super::service::Svc;
 use super::yaml::{Kind, Node};
@@ -19,6 +22,8 @@ const MAX_RANGE: u32 = 100;
 pub(super) enum Level {
     Internal,
     Local,
+    /// Published on one private address: reached from its private range.
+    Restricted(&'static str),
     Public,
 }
 
@@ -37,6 +42,10 @@ impl PortOut {
         let level = match self.level {
             Level::Internal => LevelExpr::Internal,
             Level::Local => LevelExpr::Local,
+            Level::Restricted(range) => LevelExpr::Restricted(Box::new(super::list(
+                vec![super::string(range, self.span)],
+                self.span,
+            ))),
             Level::Public => LevelExpr::Public,
         };
         Stmt::Port(PortDecl {
@@ -197,15 +206,7 @@ impl Importer {
         let level = match p.ip.as_deref().map(|ip| ip.trim_matches(['[', ']'])) {
             None | Some("" | "0.0.0.0" | "::") => Level::Public,
             Some(ip) if is_loopback(ip) => Level::Local,
-            Some(ip) => {
-                self.lose(
-                    span,
-                    format!("port {} of `{}` is published on the host address {ip} only; it is imported as `local`", p.container.0, s.name),
-                    "narrowed: infrac publishes on every interface or on loopback",
-                    "if other machines must reach it, make it `restricted([\"RANGE\"])` with the networks that should",
-                );
-                Level::Local
-            }
+            Some(ip) => self.host_address(s, &p, ip, span),
         };
         let (c0, c1) = p.container;
         let count = u32::from(c1) - u32::from(c0) + 1;
@@ -347,10 +348,78 @@ impl Importer {
     }
 }
 
+impl Importer {
+    /// The level of a port published on one host address that is not
+    /// loopback: that interface is reached by whoever can route to it, so
+    /// a public address is `public` and a private one its private range
+    /// (never `local`, which would launder it into a loopback port).
+    fn host_address(&mut self, s: &Svc, p: &Published, ip: &str, span: Span) -> Level {
+        let port = p.container.0;
+        let Ok(addr) = ip.parse::<std::net::IpAddr>() else {
+            self.lose(
+                span,
+                format!("port {port} of `{}` is published on `{ip}`, which is not an address; it is imported as `local`", s.name),
+                "narrowed: not an IP address",
+                "compose needs an IP address here; write the address you publish on",
+            );
+            return Level::Local;
+        };
+        match private_range(addr) {
+            Some(range) => {
+                self.lose(
+                    span,
+                    format!("port {port} of `{}` is published on the private address {ip}; it is imported as `restricted([\"{range}\"])`, the range that address is in", s.name),
+                    "reached by whoever can route to this interface",
+                    "narrow the range to the networks that should reach it",
+                );
+                Level::Restricted(range)
+            }
+            None => {
+                self.lose(
+                    span,
+                    format!("port {port} of `{}` is published on the public address {ip}; it is imported as `public`", s.name),
+                    "a public address: reached from the internet",
+                    "if only some networks should reach it, make it `restricted([\"RANGE\"])`",
+                );
+                Level::Public
+            }
+        }
+    }
+}
+
+/// The private range an address is in (RFC 1918, shared address space,
+/// link-local, unique local), or `None` for a public address.
+fn private_range(addr: std::net::IpAddr) -> Option<&'static str> {
+    match addr {
+        std::net::IpAddr::V4(a) => {
+            let [a0, a1, ..] = a.octets();
+            match (a0, a1) {
+                (10, _) => Some("10.0.0.0/8"),
+                (172, 16..=31) => Some("172.16.0.0/12"),
+                (192, 168) => Some("192.168.0.0/16"),
+                (100, 64..=127) => Some("100.64.0.0/10"),
+                (169, 254) => Some("169.254.0.0/16"),
+                _ => None,
+            }
+        }
+        std::net::IpAddr::V6(a) => {
+            let first = a.segments()[0];
+            if first & 0xfe00 == 0xfc00 {
+                Some("fc00::/7")
+            } else if first & 0xffc0 == 0xfe80 {
+                Some("fe80::/10")
+            } else {
+                None
+            }
+        }
+    }
+}
+
 fn level_word(l: Level) -> &'static str {
     match l {
         Level::Internal => "internal",
         Level::Local => "local",
+        Level::Restricted(_) => "restricted",
         Level::Public => "public",
     }
 }
@@ -430,6 +499,18 @@ fn finish(ip: Option<String>, rest: &str, protocol: String) -> Result<Published,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_and_public_addresses() {
+        let at = |s: &str| private_range(s.parse().unwrap());
+        assert_eq!(at("10.1.2.3"), Some("10.0.0.0/8"));
+        assert_eq!(at("172.17.0.1"), Some("172.16.0.0/12"));
+        assert_eq!(at("192.168.1.10"), Some("192.168.0.0/16"));
+        assert_eq!(at("fd00::1"), Some("fc00::/7"));
+        assert_eq!(at("203.0.113.7"), None);
+        assert_eq!(at("172.32.0.1"), None);
+        assert_eq!(at("2001:db8::1"), None);
+    }
 
     #[test]
     fn short_syntax() {

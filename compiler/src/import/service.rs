@@ -37,6 +37,8 @@ pub(super) struct Svc {
     pub placement_span: Option<Span>,
     pub labels: Vec<Entry>,
     pub labels_span: Option<Span>,
+    /// Literal credentials made secrets: (the variable, the literal, the secret).
+    pub credentials: Vec<(String, String, String)>,
 }
 
 impl Svc {
@@ -100,6 +102,7 @@ impl Importer {
             }
             self.service_key(&mut s, &key, k, v, has_image)?;
         }
+        self.health_credentials(&mut s);
         if !has_image && body.get("build").is_none() {
             self.lose(
                 key.span,
@@ -127,6 +130,12 @@ impl Importer {
         has_image: bool,
     ) -> Result<(), Diagnostic> {
         let what = format!("`{key}` of service `{}`", s.name);
+        if matches!(key, "container_name" | "hostname") {
+            // Others may reach the service by this name.
+            if let Some(alias) = v.scalar() {
+                self.host_aliases.insert(alias.to_string(), s.name.clone());
+            }
+        }
         match key {
             "image" => {
                 if let Some(t) = self.text(v, &what)? {

@@ -219,8 +219,15 @@ impl Importer {
             Kind::Map(entries) => {
                 for (nk, nv) in entries {
                     let raw = self.key(nk)?;
-                    for (ok, _) in nv.entries().unwrap_or_default() {
+                    for (ok, ov) in nv.entries().unwrap_or_default() {
                         let option = self.key(ok)?;
+                        if option == "aliases" {
+                            if let Kind::Seq(aliases) = &ov.kind {
+                                for a in aliases.iter().filter_map(Node::scalar) {
+                                    self.host_aliases.insert(a.to_string(), s.name.clone());
+                                }
+                            }
+                        }
                         self.lose(
                             ok.span,
                             format!(
@@ -273,6 +280,26 @@ impl Importer {
         match self.text(v, &what)?.as_deref() {
             Some("host") => {
                 s.set_flag("host_network", k.span, v.span);
+            }
+            Some(other) if other == "none" || other.starts_with("service:") || other.starts_with("container:") => {
+                // Carried as the service's own networks this would launder:
+                // a shared namespace serves its peer's published ports, and
+                // `none` reaches nothing.
+                let (what, help) = match other.split_once(':') {
+                    Some((_, peer)) => (
+                        format!("`{}` shares the network namespace of `{peer}`: it listens on `{peer}`'s addresses, on the ports `{peer}` publishes, and reaches what `{peer}` reaches", s.name),
+                        format!("infrac gives every service its own network namespace; run the two as one service (one image), or give `{}` its own `ports` and networks and drop `network_mode`", s.name),
+                    ),
+                    None => (
+                        format!("`{}` has no network at all (`network_mode: none`)", s.name),
+                        "infrac puts every service on a network; drop the service if it needs none, or drop `network_mode` to put it on its networks".to_string(),
+                    ),
+                };
+                self.diagnostics.push(
+                    Diagnostic::new(Code::ImportSharedNamespace, v.span, what)
+                        .label("a network namespace infrac cannot express")
+                        .help(help),
+                );
             }
             Some(other) => self.lose(
                 v.span,
