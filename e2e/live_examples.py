@@ -521,8 +521,14 @@ class Target:
 
         def one(name):
             svc = "%s_%s" % (self.ex.project, name)
-            rc, out, err = docker("service", "update", "--force", "--quiet", "--detach=false", svc, timeout=180)
-            state = docker("service", "inspect", "-f", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}", svc)[1].strip()
+            rc, out, err = docker("service", "update", "--force", "--quiet", "--detach=false", svc, timeout=100)
+            # The CLI returns once the tasks run; the update's own state
+            # settles after its monitor period.
+            for _ in range(30):
+                state = docker("service", "inspect", "-f", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}", svc)[1].strip()
+                if state not in ("updating", "rollback_started"):
+                    break
+                time.sleep(2)
             results[name] = (rc == 0 and state in ("completed", ""), (err.strip()[-160:] or state or "exit %d" % rc))
 
         # A service that is not running is not updated (it would only wait
