@@ -54,12 +54,39 @@ def host_address():
     return next((a for a in v4 if not private.match(a)), v4[0] if v4 else "127.0.0.1")
 
 
-def tcp_answers(host, port, timeout=2.0):
+# Whether the service itself answers on host:port, by its protocol: redis
+# PONGs, postgres answers an SSLRequest with S or N, anything else must
+# answer an HTTP GET with a page of the live images ("infrac-live"). A bare
+# TCP connect proves nothing: some networks (this test machine's) accept
+# any outbound connection. The same code runs inside probe containers.
+ANSWERS = r"""
+import socket
+def answers(host, port, timeout=2.0):
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
+        with socket.create_connection((host, port), timeout=timeout) as c:
+            c.settimeout(timeout)
+            if port == 6379:
+                c.sendall(b"PING\r\n")
+                return c.recv(16).startswith((b"+PONG", b"-NOAUTH"))
+            if port == 5432:
+                c.sendall(b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
+                return c.recv(1) in (b"S", b"N")
+            c.sendall(b"GET / HTTP/1.0\r\nHost: probe\r\n\r\n")
+            data = b""
+            while len(data) < 65536:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+            return b"infrac-live" in data
     except OSError:
         return False
+"""
+exec(ANSWERS)
+
+
+def tcp_answers(host, port, timeout=2.0):
+    return answers(host, port, timeout)  # noqa: F821 (defined by exec above)
 
 
 # ---------------------------------------------------------------- the map
@@ -495,9 +522,9 @@ class Target:
         outside = [(ip.split(":", 1)[1], port) for _, ip, port, _ in probes if ip.startswith("outside:")]
         from_outside = {}
         if outside:
-            script = ("import socket,sys,json\nr={}\nfor a in sys.argv[1:]:\n h,p=a.rsplit(':',1)\n"
-                      " s=socket.socket();s.settimeout(2)\n try:\n  s.connect((h,int(p)));r[a]=True\n"
-                      " except OSError:\n  r[a]=False\nprint(json.dumps(r))")
+            script = ANSWERS + ("import sys, json\n"
+                                "print(json.dumps({a: answers(a.rsplit(':', 1)[0], int(a.rsplit(':', 1)[1]))"
+                                " for a in sys.argv[1:]}))\n")
             _, out, _ = docker("run", "--rm", "--network", OUTSIDE_NET, "--entrypoint", "python3", APP, "-c", script,
                                *["%s:%d" % hp for hp in outside], timeout=120)
             try:
@@ -521,8 +548,14 @@ class Target:
 
         def one(name):
             svc = "%s_%s" % (self.ex.project, name)
-            rc, out, err = docker("service", "update", "--force", "--quiet", "--detach=false", svc, timeout=180)
-            state = docker("service", "inspect", "-f", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}", svc)[1].strip()
+            rc, out, err = docker("service", "update", "--force", "--quiet", "--detach=false", svc, timeout=100)
+            # The CLI returns once the tasks run; the update's own state
+            # settles after its monitor period.
+            for _ in range(30):
+                state = docker("service", "inspect", "-f", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}", svc)[1].strip()
+                if state not in ("updating", "rollback_started"):
+                    break
+                time.sleep(2)
             results[name] = (rc == 0 and state in ("completed", ""), (err.strip()[-160:] or state or "exit %d" % rc))
 
         # A service that is not running is not updated (it would only wait

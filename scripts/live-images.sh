@@ -40,6 +40,20 @@ packages() {
 }
 common=(procps openssl)
 
+# How the base is made, beyond its packages (part of its hash): no apt,
+# no recommends, no documentation, no locale sources. PostgreSQL's JIT is
+# left out (LLVM and z3 are 130 MB of the base): without llvmjit.so
+# postgres plans without JIT, as with jit=off.
+base_opts=(
+  --aptopt='APT::Install-Recommends "false"'
+  --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*'
+  --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*'
+  --dpkgopt='path-include=/usr/share/doc/*/copyright'
+  --dpkgopt='path-exclude=/usr/share/i18n/*'
+  --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libLLVM*' --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libz3.so*'
+  --dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/llvmjit*' --dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/bitcode/*'
+)
+
 # The Dockerfile instructions of each role, as the official image sets them.
 instructions() {
   case $1 in
@@ -129,7 +143,7 @@ customize() {
 # package lists, the customize hook and the files under e2e/images); the
 # roles' hash adds their instructions and the stand-in app, so changing
 # those rebuilds only the roles' thin images.
-base_hash=$( { echo "$suite ${common[*]}"; declare -f packages customize
+base_hash=$( { echo "$suite ${common[*]} ${base_opts[*]}"; declare -f packages customize
   find "$here/e2e/images" -type f | sort | xargs cat; } | sha256sum | cut -c1-12)
 hash=$( { echo "$base_hash"; declare -f instructions; cat "$here/e2e/app/app.py"; } | sha256sum | cut -c1-12)
 
@@ -153,14 +167,10 @@ if docker image inspect "$base" >/dev/null 2>&1; then
 else
   include=("${common[@]}")
   for role in "${all_roles[@]}"; do read -ra p <<<"$(packages "$role")"; include+=("${p[@]}"); done
-  # The essential set and the roles' packages only (no apt, no recommends,
-  # no documentation), with downloaded .debs kept across builds.
+  # The essential set and the roles' packages only, with downloaded .debs
+  # kept across builds.
   mmdebstrap --quiet --variant=essential --mode=root --format=tar \
-    --include="$(IFS=,; echo "${include[*]}")" \
-    --aptopt='APT::Install-Recommends "false"' \
-    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
-    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    --include="$(IFS=,; echo "${include[*]}")" "${base_opts[@]}" \
     --skip=essential/unlink \
     --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\" && cp -a '$cache/debs/.' \"\$1/var/cache/apt/archives/\" 2>/dev/null; true" \
     --customize-hook="cp -n \"\$1\"/var/cache/apt/archives/*.deb '$cache/debs/' 2>/dev/null; rm -f \"\$1\"/var/cache/apt/archives/*.deb; true" \
