@@ -148,6 +148,10 @@ pub struct Volume {
     pub name: String,
     pub external: bool,
     pub driver: Option<String>,
+    /// The storage a claim requests (Kubernetes; 1Gi when unsaid).
+    pub size: Option<Bytes>,
+    /// The StorageClass of its claims (Kubernetes).
+    pub class: Option<String>,
     pub span: Span,
 }
 
@@ -329,6 +333,44 @@ pub struct Resources {
     pub pids: Option<u64>,
 }
 
+/// Who a service's process runs as: `user = { uid, gid, fs_group }` or
+/// Docker's `"UID[:GID]"` / a name. Every target runs it as this.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// As Docker takes it: `UID:GID`, or the program's string as written.
+    pub docker: String,
+    /// The numeric ids, when known (Kubernetes needs them).
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// The group that owns mounted volumes (Kubernetes `fsGroup`); the gid
+    /// when unsaid.
+    pub fs_group: Option<u32>,
+}
+
+/// Where an image keeps its data (`data = { dir, subdir, env }`): the
+/// directory a volume belongs on, and the subdirectory of it the data must
+/// live in when the mount point itself is unfit (PostgreSQL refuses a
+/// directory holding `lost+found`, and a fresh volume's root is root's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataDir {
+    pub dir: String,
+    pub subdir: Option<String>,
+    /// The variable that tells the image where its data is; the checker
+    /// has already set it in the service's `env` to [`DataDir::path`].
+    pub env: Option<String>,
+    pub span: Span,
+}
+
+impl DataDir {
+    /// Where the data itself lives: `dir`, or `dir/subdir`.
+    pub fn path(&self) -> String {
+        match &self.subdir {
+            Some(sub) => format!("{}/{sub}", self.dir.trim_end_matches('/')),
+            None => self.dir.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     Replicated,
@@ -361,6 +403,7 @@ pub struct Service {
     pub env: Vec<EnvVar>,
     pub mounts: Vec<Mount>,
     pub tmpfs: Vec<String>,
+    pub data: Option<DataDir>,
     pub health: Option<Health>,
     pub resources: Resources,
     pub cap_add: Vec<String>,
@@ -371,7 +414,7 @@ pub struct Service {
     pub host_ipc: bool,
     pub read_only: Option<bool>,
     pub security_opt: Vec<String>,
-    pub user: Option<String>,
+    pub user: Option<User>,
     pub command: Option<Vec<String>>,
     pub entrypoint: Option<Vec<String>>,
     pub labels: Vec<(String, String)>,
@@ -398,6 +441,15 @@ impl Service {
             .iter()
             .find(|(k, _)| k == key)
             .map_or(self.name_span, |(_, s)| *s)
+    }
+
+    /// The volume mounted at `path` or above it, if any.
+    pub fn volume_at(&self, path: &str) -> Option<&Mount> {
+        self.mounts.iter().find(|m| {
+            let t = m.target.trim_end_matches('/');
+            matches!(m.source, MountSource::Volume(_))
+                && (path == t || path.strip_prefix(t).is_some_and(|r| r.starts_with('/')))
+        })
     }
 
     pub fn port(&self, container: u16) -> Option<&Port> {

@@ -42,6 +42,9 @@ pub enum ValueType {
     Access,
     /// `env("VAR")`, `file("path")` or `external("name")`.
     SecretSource,
+    /// `{ uid = 70, gid = 70, fs_group = 70 }` ([`USER`]), or Docker's
+    /// `"UID[:GID]"` or a user name.
+    User,
 }
 
 /// One key of a block or attribute map.
@@ -116,9 +119,9 @@ pub const SERVICE: &[Attr] = &[
     ),
     attr(
         "user",
-        ValueType::String,
+        ValueType::User,
         RUNTIMES,
-        "the user the process runs as",
+        "the user and group the process runs as, the same on every target",
     ),
     attr(
         "working_dir",
@@ -129,7 +132,7 @@ pub const SERVICE: &[Attr] = &[
     attr(
         "replicas",
         ValueType::Integer,
-        ORCHESTRATORS,
+        RUNTIMES,
         "how many copies run (default 1)",
     ),
     attr(
@@ -184,7 +187,13 @@ pub const SERVICE: &[Attr] = &[
         "tmpfs",
         ValueType::Strings,
         RUNTIMES,
-        "in-memory directories",
+        "in-memory directories: the paths the image writes under a read-only root",
+    ),
+    attr(
+        "data",
+        ValueType::Map(DATA),
+        RUNTIMES,
+        "where the image keeps its data, and how it must sit on a volume",
     ),
     attr(
         "health",
@@ -213,8 +222,8 @@ pub const SERVICE: &[Attr] = &[
     attr(
         "privileged",
         ValueType::Boolean,
-        RUNTIMES,
-        "a privileged container; judged by the checker",
+        &[Compose, K8s],
+        "a privileged container; judged by the checker (stack deploy ignores it)",
     ),
     attr(
         "host_network",
@@ -243,15 +252,15 @@ pub const SERVICE: &[Attr] = &[
     attr(
         "security_opt",
         ValueType::Strings,
-        DOCKER,
-        "Docker security options (no-new-privileges is the default)",
+        &[Compose],
+        "Docker security options (no-new-privileges is the default; stack deploy ignores them)",
     ),
     attr("labels", ValueType::StringMap, RUNTIMES, "container labels"),
     attr(
         "restart",
         ValueType::String,
         &[Compose],
-        "the restart policy (default: on failure, 5 tries)",
+        "the restart policy (default: unless-stopped, never giving up)",
     ),
     attr(
         "stop_grace_period",
@@ -346,6 +355,51 @@ pub const RESOURCES: &[Attr] = &[
 /// The keys of [`RESOURCES`].
 pub const RESOURCE_KEYS: [&str; RESOURCES.len()] = keys(RESOURCES);
 
+/// The keys of `user = { ... }`.
+pub const USER: &[Attr] = &[
+    attr("uid", ValueType::Integer, RUNTIMES, "the numeric user id"),
+    attr(
+        "gid",
+        ValueType::Integer,
+        RUNTIMES,
+        "the numeric group id (default: the uid)",
+    ),
+    attr(
+        "fs_group",
+        ValueType::Integer,
+        &[K8s],
+        "the group that owns mounted volumes (default: the gid; Docker copies the image's ownership into a new volume instead)",
+    ),
+];
+
+/// The keys of [`USER`].
+pub const USER_KEYS: [&str; USER.len()] = keys(USER);
+
+/// The keys of `data = { ... }`.
+pub const DATA: &[Attr] = &[
+    attr(
+        "dir",
+        ValueType::String,
+        RUNTIMES,
+        "the directory the image keeps its data in: mount a volume there",
+    ),
+    attr(
+        "subdir",
+        ValueType::String,
+        RUNTIMES,
+        "the data lives in this subdirectory of the volume, never at its mount point",
+    ),
+    attr(
+        "env",
+        ValueType::String,
+        RUNTIMES,
+        "the variable that tells the image where its data is; set to the data's path",
+    ),
+];
+
+/// The keys of [`DATA`].
+pub const DATA_KEYS: [&str; DATA.len()] = keys(DATA);
+
 /// The keys of `placement = { ... }`.
 pub const PLACEMENT: &[Attr] = &[
     attr(
@@ -408,7 +462,7 @@ pub const NETWORK: &[Attr] = &[
         "encrypted",
         ValueType::Boolean,
         &[Swarm, Terraform],
-        "encrypted overlay traffic between nodes",
+        "encrypted overlay traffic between nodes (default: when the program has several nodes)",
     ),
     attr(
         "external",
@@ -431,6 +485,18 @@ pub const VOLUME: &[Attr] = &[
         "created outside the program",
     ),
     attr("driver", ValueType::String, DOCKER, "the volume driver"),
+    attr(
+        "size",
+        ValueType::Memory,
+        &[K8s],
+        "the storage each claim requests (default 1Gi)",
+    ),
+    attr(
+        "class",
+        ValueType::String,
+        &[K8s],
+        "the StorageClass of its claims (default: the cluster's default class)",
+    ),
 ];
 
 /// The keys of [`VOLUME`].

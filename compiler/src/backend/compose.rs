@@ -7,12 +7,18 @@
 //! program's `provider` must generate, else `target-cannot-enforce`. Every
 //! bridge network binds unqualified ports to 127.0.0.1, so a port can only
 //! reach beyond the host where this file says so.
+//!
+//! What it must survive: a container that stops is restarted until it is
+//! stopped by hand (`unless-stopped`, never a count after which it stays
+//! down); `replicas` is kept (`deploy.replicas`), with a warning where one
+//! host cannot run the copies side by side; an `external(...)` secret is an
+//! error, since `docker compose up` has no store to read it from.
 
-use super::docker::{self, ranges};
+use super::docker::{self, ranges, Deployer};
 use super::yaml::{Map, Node};
 use super::{Artifact, Options};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{Exposure, Model, SecretSource, Service};
+use crate::ir::{Exposure, Mode, Model, MountSource, SecretSource, Service};
 
 pub const FILE: &str = "compose.yaml";
 
@@ -49,7 +55,7 @@ fn port_spec(host_ip: &str, host: u16, container: u16, protocol: crate::ir::Prot
 }
 
 fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Map, Option<String>) {
-    let mut m = docker::service_base(model, s);
+    let mut m = docker::service_base(model, s, Deployer::Compose);
     let mut ports = Vec::new();
     let mut expose = Vec::new();
     let mut notes = Vec::new();
@@ -93,6 +99,7 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
             }
         }
     }
+    one_host(s, !ports.is_empty(), diagnostics);
     docker::insert_ports(&mut m, ports, &notes);
     m.insert_seq("expose", expose);
     let mut depends = Map::new();
@@ -108,18 +115,20 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
         depends.insert(d.name.as_str(), c);
     }
     m.insert_map("depends_on", depends);
+    // Restarted whenever it stops, until someone stops it: a count
+    // (`on-failure:5`) leaves a service down for good after quick crashes.
     m.insert(
         "restart",
         s.restart
             .clone()
-            .unwrap_or_else(|| "on-failure:5".to_string()),
+            .unwrap_or_else(|| "unless-stopped".to_string()),
     );
-    let resources = docker::resources(&s.resources);
-    if !resources.is_empty() {
-        let mut deploy = Map::new();
-        deploy.insert("resources", resources);
-        m.insert("deploy", deploy);
+    let mut deploy = Map::new();
+    if s.mode == Mode::Replicated && s.replicas != 1 {
+        deploy.insert("replicas", s.replicas);
     }
+    deploy.insert_map("resources", docker::resources(&s.resources));
+    m.insert_map("deploy", deploy);
     let route_notes: Vec<String> = s
         .routes
         .iter()
@@ -136,6 +145,32 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
         .collect();
     let comment = (!route_notes.is_empty()).then(|| route_notes.join("\n"));
     (m, comment)
+}
+
+/// Compose runs every replica on one host: copies that publish a port, or
+/// share a named volume, cannot run side by side there.
+fn one_host(s: &Service, publishes: bool, diagnostics: &mut Vec<Diagnostic>) {
+    if s.mode != Mode::Replicated || s.replicas < 2 {
+        return;
+    }
+    let volume = s
+        .mounts
+        .iter()
+        .any(|m| matches!(m.source, MountSource::Volume(_)));
+    let why = match (publishes, volume) {
+        (true, _) => "the second copy cannot bind the host port the first holds",
+        (false, true) => "every copy would run on one data directory",
+        (false, false) => return,
+    };
+    diagnostics.push(
+        Diagnostic::new(
+            Code::PlacementShort,
+            s.attr_span("replicas"),
+            format!("compose runs the {} replicas of `{}` on one host: {why}", s.replicas, s.name),
+        )
+        .label(format!("{} replicas", s.replicas))
+        .help("on one host keep `replicas = 1`; build for swarm or Kubernetes to spread replicas over nodes"),
+    );
 }
 
 fn networks(model: &Model) -> Map {
@@ -182,13 +217,15 @@ fn secrets(model: &Model, diagnostics: &mut Vec<Diagnostic>) -> Map {
                 m.insert("file", path.as_str());
             }
             SecretSource::External(name) => {
+                // `docker compose up` fails on it ("external secrets are not
+                // available to containers created by docker-compose").
                 diagnostics.push(
                     Diagnostic::new(
-                        Code::TargetNarrows,
+                        Code::NoSecretStore,
                         s.span,
                         format!("docker compose has no secret store to read `{}` from", s.name),
                     )
-                    .label("external secret")
+                    .label("external secret: `docker compose up` would fail")
                     .help("on a single host use `from = file(\"/path/outside/the/repo\")` or `from = env(\"VAR\")`; external secrets work with `--target swarm` and `--target k8s`"),
                 );
                 m.insert("external", true).insert("name", name.as_str());

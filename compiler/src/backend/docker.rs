@@ -1,9 +1,11 @@
 //! What compose and swarm share: one Docker service definition per
 //! service, with the secure defaults of the research notes (§3.1): every
 //! capability dropped and only the declared ones added back,
-//! `no-new-privileges`, restart on failure (5 tries), rotated logs, and a
-//! health check from the source. Each default yields to the source: a
-//! declared `cap_drop`, `restart` or a `no-new-privileges` option wins.
+//! `no-new-privileges`, rotated logs, and a health check from the source.
+//! Each default yields to the source: a declared `cap_drop` or a
+//! `no-new-privileges` option wins. Where `docker stack deploy` reads a key
+//! differently from `docker compose` (tmpfs, security options), the
+//! [`Deployer`] decides.
 
 use super::yaml::{strings, Map, Node};
 use crate::diagnostics::{Code, Diagnostic};
@@ -88,6 +90,51 @@ fn logging() -> Map {
     m
 }
 
+/// Which program reads the file: `docker compose` and `docker stack
+/// deploy` honour different keys of one service definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Deployer {
+    Compose,
+    /// `docker stack deploy`: it drops a service-level `tmpfs:` and
+    /// ignores `security_opt` and `privileged`, without failing.
+    Stack,
+}
+
+/// A `tmpfs` entry (`/path` or `/path:size=64m,...`) as a long-syntax
+/// mount, the only tmpfs `docker stack deploy` keeps. The 3.x schema takes
+/// only `size` (bytes); the engine's default mode, 1777, lets any user write.
+fn tmpfs_mount(entry: &str) -> Node {
+    let (path, options) = entry.split_once(':').unwrap_or((entry, ""));
+    let mut m = Map::new();
+    m.insert("type", "tmpfs").insert("target", path);
+    if let Some(bytes) = options
+        .split(',')
+        .find_map(|o| o.strip_prefix("size="))
+        .and_then(tmpfs_bytes)
+    {
+        let mut t = Map::new();
+        t.insert("size", bytes);
+        m.insert("tmpfs", t);
+    }
+    Node::Map(m)
+}
+
+/// Docker's tmpfs `size=` (`64m`, binary units, or bytes) in bytes.
+fn tmpfs_bytes(size: &str) -> Option<i64> {
+    let split = size
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(size.len());
+    let (n, unit) = size.split_at(split);
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        _ => return None,
+    };
+    n.parse::<i64>().ok()?.checked_mul(1 << shift)
+}
+
 fn service_volumes(model: &Model, service: &Service) -> Vec<Node> {
     service
         .mounts
@@ -114,7 +161,7 @@ fn service_volumes(model: &Model, service: &Service) -> Vec<Node> {
 
 /// The parts of a service definition that compose and swarm write alike,
 /// in reading order; the caller adds ports, dependencies and `deploy`.
-pub(super) fn service_base(model: &Model, s: &Service) -> Map {
+pub(super) fn service_base(model: &Model, s: &Service, deployer: Deployer) -> Map {
     let mut m = Map::new();
     m.insert("image", s.image.as_str());
     if let Some(c) = &s.entrypoint {
@@ -123,7 +170,7 @@ pub(super) fn service_base(model: &Model, s: &Service) -> Map {
     if let Some(c) = &s.command {
         m.insert("command", command(c));
     }
-    m.insert_some("user", s.user.as_ref());
+    m.insert_some("user", s.user.as_ref().map(|u| u.docker.as_str()));
     m.insert_some("working_dir", s.working_dir.as_ref());
     m.insert_map("environment", environment(s));
     let networks: Vec<Node> = s
@@ -135,8 +182,17 @@ pub(super) fn service_base(model: &Model, s: &Service) -> Map {
     if !s.host_network {
         m.insert_seq("networks", networks);
     }
-    m.insert_seq("volumes", service_volumes(model, s));
-    m.insert_seq("tmpfs", s.tmpfs.iter().map(Node::from).collect());
+    let mut volumes = service_volumes(model, s);
+    match deployer {
+        Deployer::Compose => {
+            m.insert_seq("volumes", volumes);
+            m.insert_seq("tmpfs", s.tmpfs.iter().map(Node::from).collect());
+        }
+        Deployer::Stack => {
+            volumes.extend(s.tmpfs.iter().map(|t| tmpfs_mount(t)));
+            m.insert_seq("volumes", volumes);
+        }
+    }
     let secrets: Vec<Node> = s
         .secrets
         .iter()
@@ -154,18 +210,22 @@ pub(super) fn service_base(model: &Model, s: &Service) -> Map {
     };
     m.insert("cap_drop", strings(&cap_drop));
     m.insert_seq("cap_add", s.cap_add.iter().map(Node::from).collect());
-    let mut security_opt = s.security_opt.clone();
-    if !security_opt
-        .iter()
-        .any(|o| o.starts_with("no-new-privileges"))
-    {
-        security_opt.insert(0, "no-new-privileges:true".to_string());
+    // A stack ignores both (swarm.rs says so); writing them there would
+    // read as if they held.
+    if deployer == Deployer::Compose {
+        let mut security_opt = s.security_opt.clone();
+        if !security_opt
+            .iter()
+            .any(|o| o.starts_with("no-new-privileges"))
+        {
+            security_opt.insert(0, "no-new-privileges:true".to_string());
+        }
+        m.insert("security_opt", strings(&security_opt));
     }
-    m.insert("security_opt", strings(&security_opt));
     if let Some(ro) = s.read_only {
         m.insert("read_only", ro);
     }
-    if s.privileged {
+    if s.privileged && deployer == Deployer::Compose {
         m.insert("privileged", true);
     }
     if s.host_network {
@@ -286,18 +346,56 @@ fn compose_lint_rules(code: crate::diagnostics::Code) -> &'static [&'static str]
     }
 }
 
+/// Host trees compose-lint grades as sensitive (CL-0013) when a secret's
+/// `file:` lies under one: a read-only bind of that file.
+const SYSTEM_TREES: &[&str] = &["/etc", "/root", "/boot", "/proc", "/var/lib"];
+
+/// The reason for excluding `s` from CL-0013, when it reads a file secret
+/// from a system tree: a secret kept where hosts keep them (`/etc/ssl/
+/// private`, `/etc/app/`) is that one file, bound read-only by compose —
+/// not the tree the rule is about — and the checker has already kept it
+/// outside the repository.
+fn system_secret_files(model: &Model, s: &Service) -> Option<String> {
+    let paths: Vec<&str> = s
+        .secrets
+        .iter()
+        .filter_map(|id| match &model.secret(*id).source {
+            crate::ir::SecretSource::File(path) => Some(path.as_str()),
+            _ => None,
+        })
+        .filter(|path| {
+            SYSTEM_TREES.iter().any(|tree| {
+                path.strip_prefix(tree)
+                    .is_some_and(|rest| rest.starts_with('/'))
+            })
+        })
+        .collect();
+    (!paths.is_empty()).then(|| {
+        format!(
+            "secret files {} are single host files, bound read-only at /run/secrets; no host directory is mounted",
+            paths.join(", ")
+        )
+    })
+}
+
 /// `.compose-lint.yml`: the findings the program waived, as compose-lint
 /// exclusions for those services only, each with the program's reason, so
 /// the linter stays green exactly where the source justified it.
 pub(super) fn compose_lint_config(model: &Model, source: &str) -> Option<super::Artifact> {
-    let mut rules: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = Default::default();
+    let mut rules: std::collections::BTreeMap<&str, Vec<(&str, String)>> = Default::default();
     for s in &model.services {
         for (code, reason) in &s.accepted {
             for rule in compose_lint_rules(*code) {
                 rules
                     .entry(rule)
                     .or_default()
-                    .push((s.name.as_str(), reason.as_str()));
+                    .push((s.name.as_str(), reason.clone()));
+            }
+        }
+        if let Some(reason) = system_secret_files(model, s) {
+            let excluded = rules.entry("CL-0013").or_default();
+            if !excluded.iter().any(|(name, _)| *name == s.name) {
+                excluded.push((s.name.as_str(), reason));
             }
         }
     }
@@ -309,7 +407,7 @@ pub(super) fn compose_lint_config(model: &Model, source: &str) -> Option<super::
     for (rule, services) in rules {
         let mut excluded = Map::new();
         for (service, reason) in services {
-            excluded.insert(service, reason);
+            excluded.insert(service, reason.as_str());
         }
         let mut entry = Map::new();
         entry.insert("exclude_services", excluded);
@@ -339,4 +437,30 @@ pub(super) fn top_level_volumes(model: &Model) -> Map {
         out.insert(v.name.as_str(), m);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tmpfs_sizes_in_bytes() {
+        assert_eq!(tmpfs_bytes("64m"), Some(64 << 20));
+        assert_eq!(tmpfs_bytes("1g"), Some(1 << 30));
+        assert_eq!(tmpfs_bytes("4096"), Some(4096));
+        assert_eq!(tmpfs_bytes("10x"), None);
+        assert_eq!(tmpfs_bytes("99999999999999999g"), None);
+    }
+
+    #[test]
+    fn a_stack_tmpfs_is_a_mount() {
+        let Node::Map(m) = tmpfs_mount("/run:size=1m,mode=1777") else {
+            panic!("a map")
+        };
+        assert_eq!(m.get("type"), Some(&Node::from("tmpfs")));
+        assert_eq!(m.get("target"), Some(&Node::from("/run")));
+        let mut size = Map::new();
+        size.insert("size", 1i64 << 20);
+        assert_eq!(m.get("tmpfs"), Some(&Node::Map(size)));
+    }
 }

@@ -70,8 +70,9 @@ impl<'a> Ctx<'a> {
         for decl in self.sorted(DeclKind::Node) {
             model.nodes.push(self.node(decl));
         }
+        let several_nodes = model.nodes.len() > 1;
         for decl in self.sorted(DeclKind::Network) {
-            model.networks.push(self.network(decl));
+            model.networks.push(self.network(decl, several_nodes));
         }
         for decl in self.sorted(DeclKind::Volume) {
             model.volumes.push(self.volume(decl));
@@ -206,21 +207,24 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn network(&mut self, decl: &'a Decl) -> Network {
+    fn network(&mut self, decl: &'a Decl, several_nodes: bool) -> Network {
         self.check_statements(decl);
         let attrs = self.attributes(decl, NETWORK_ATTRS);
-        let flag = |ctx: &mut Self, key: &str| {
+        let declared = |ctx: &mut Self, key: &str| {
             attrs
                 .get(key)
                 .and_then(|a| ctx.boolean(&a.value, &format!("`{key}`")))
-                .unwrap_or(false)
         };
+        let flag = |ctx: &mut Self, key: &str| declared(ctx, key).unwrap_or(false);
         let internal = flag(self, "internal");
-        let encrypted = flag(self, "encrypted");
         let external = flag(self, "external");
         let driver = attrs
             .get("driver")
             .and_then(|a| self.string(&a.value, "`driver`"));
+        // An overlay between several nodes carries its traffic over the
+        // hosts' network: encrypted unless the program says otherwise.
+        let overlay = !external && driver.as_deref().map_or(true, |d| d == "overlay");
+        let encrypted = declared(self, "encrypted").unwrap_or(several_nodes && overlay);
         Network {
             name: decl.name.node.clone(),
             internal,
@@ -242,10 +246,18 @@ impl<'a> Ctx<'a> {
         let driver = attrs
             .get("driver")
             .and_then(|a| self.string(&a.value, "`driver`"));
+        let size = attrs
+            .get("size")
+            .and_then(|a| self.size(&a.value, "`size`"));
+        let class = attrs
+            .get("class")
+            .and_then(|a| self.string(&a.value, "`class`"));
         Volume {
             name: decl.name.node.clone(),
             external,
             driver,
+            size,
+            class,
             span: decl.span,
         }
     }

@@ -47,7 +47,8 @@ impl<'a> Ctx<'a> {
             model.networks.push(Network {
                 name: super::items::DEFAULT_NETWORK.to_string(),
                 internal: false,
-                encrypted: false,
+                // As a declared overlay: encrypted when it spans several nodes.
+                encrypted: model.nodes.len() > 1,
                 external: false,
                 driver: None,
                 declared: false,
@@ -120,7 +121,7 @@ impl<'a> Ctx<'a> {
         let secrets = a("secrets")
             .map(|v| self.references(v, DeclKind::Secret, "`secrets`", SecretId))
             .unwrap_or_default();
-        let env = a("env").map(|v| self.env(v)).unwrap_or_default();
+        let mut env = a("env").map(|v| self.env(v)).unwrap_or_default();
         let mounts = a("mounts").map(|v| self.mounts(v)).unwrap_or_default();
         let strings = |ctx: &mut Self, key: &str| {
             a(key)
@@ -140,13 +141,27 @@ impl<'a> Ctx<'a> {
         let read_only = flag(self, "read_only");
         let text =
             |ctx: &mut Self, key: &str| a(key).and_then(|v| ctx.string(v, &format!("`{key}`")));
-        let user = text(self, "user");
+        let user = a("user").and_then(|v| self.user(v));
+        let data = a("data").and_then(|v| self.data_dir(v));
         let working_dir = text(self, "working_dir");
         let restart = text(self, "restart");
         let stop_grace_period =
             a("stop_grace_period").and_then(|v| self.duration(v, "`stop_grace_period`"));
         let command = a("command").and_then(|v| self.command(v, "`command`"));
         let entrypoint = a("entrypoint").and_then(|v| self.command(v, "`entrypoint`"));
+        // The image learns where its data lives from one variable (PGDATA):
+        // set here, once, for every target, unless the program sets it.
+        if let Some(d) = &data {
+            if let Some(var) = d.env.as_ref().filter(|v| !env.iter().any(|e| &e.key == *v)) {
+                env.push(EnvVar {
+                    key: var.clone(),
+                    value: EnvValue::Literal(d.path()),
+                    key_span: d.span,
+                    value_span: d.span,
+                    literal_span: d.span,
+                });
+            }
+        }
         let labels = a("labels")
             .and_then(|v| self.string_map(v, "`labels`"))
             .unwrap_or_default();
@@ -177,6 +192,7 @@ impl<'a> Ctx<'a> {
             env,
             mounts,
             tmpfs,
+            data,
             health,
             resources,
             cap_add,

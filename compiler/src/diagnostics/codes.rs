@@ -138,8 +138,13 @@ catalogue! {
 
     // 5xxx: targets
     TargetCannotEnforce  = "E5001", "target-cannot-enforce", Error,   NotAFinding, "an exposure level the chosen target cannot enforce";
+    NoSecretStore        = "E5002", "no-secret-store",       Error,   NotAFinding, "an external secret on a target that has no secret store";
+    NoEligibleNode       = "E5003", "no-eligible-node",      Error,   NotAFinding, "a service whose placement matches none of the program's nodes";
     NameTooLong          = "E5010", "name-too-long",         Error,   NotAFinding, "a name longer than the chosen target can carry";
     TargetNarrows        = "W5001", "target-narrows",        Warning, NotAFinding, "an exposure the target can only express more narrowly";
+    PlacementShort       = "W5002", "placement-short",       Warning, NotAFinding, "more replicas than the nodes that can run them side by side";
+    IgnoredByTarget      = "W5003", "ignored-by-target",     Warning, NotAFinding, "a setting the target's deployer ignores";
+    DataNotKept          = "W5004", "data-not-kept",         Warning, NotAFinding, "an image's data directory on no volume, on a target that loses it";
 
     // 6xxx: import
     ImportInvalid        = "E6001", "import-invalid",        Error,   NotAFinding, "the imported file is not valid compose/YAML";

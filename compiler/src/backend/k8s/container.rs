@@ -2,6 +2,14 @@
 //! probes from `health`, requests and limits, and its security context —
 //! every capability dropped, no privilege escalation, a read-only root —
 //! each default yielding to what the program says.
+//!
+//! Probes: one `health` becomes three that differ on purpose. The
+//! startupProbe holds the other two off for the image's `start_period`
+//! (a database initialising its data directory is not dead); liveness
+//! restarts after `retries` failures; readiness takes the pod out of its
+//! Service at the first failure and probes twice as often. Requests are
+//! derived from the limits: equal for a data store (Guaranteed, the last
+//! evicted), half of them for the rest, never above them.
 
 use super::volumes::Volumes;
 use super::workload::{capability, identity, waived};
@@ -9,7 +17,7 @@ use super::{narrows, protocol, Plan};
 use crate::backend::yaml::{strings, Map, Node};
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    Bytes, Duration, EnvValue, Health, HealthProbe, MilliCpu, Resources, Service, ServiceId,
+    Bytes, Class, Duration, EnvValue, Health, HealthProbe, MilliCpu, Resources, Service, ServiceId,
 };
 
 pub(super) fn container(
@@ -63,7 +71,7 @@ pub(super) fn container(
         .collect();
     c.insert_seq("ports", ports);
     probes(&mut c, s, skips);
-    let (resources, defaulted) = resources(&s.resources);
+    let (resources, defaulted) = resources(&s.resources, s.class == Class::Data);
     match defaulted {
         true => c.insert_commented(
             "resources",
@@ -126,12 +134,13 @@ fn container_security(s: &Service, skips: &mut Vec<(&'static str, String)>) -> M
     m
 }
 
-/// Liveness and readiness from `health`; without one, a TCP check of the
-/// first TCP port, so a dead process is still replaced.
+/// Startup, liveness and readiness from `health`; without one, a TCP
+/// check of the first TCP port, so a dead process is still replaced.
 fn probes(c: &mut Map, s: &Service, skips: &mut Vec<(&'static str, String)>) {
     if let Some(h) = &s.health {
-        c.insert("livenessProbe", probe(h, true));
-        c.insert("readinessProbe", probe(h, false));
+        c.insert("startupProbe", probe(h, Purpose::Startup));
+        c.insert("livenessProbe", probe(h, Purpose::Liveness));
+        c.insert("readinessProbe", probe(h, Purpose::Readiness));
         return;
     }
     let Some(port) = s
@@ -165,7 +174,20 @@ fn probes(c: &mut Map, s: &Service, skips: &mut Vec<(&'static str, String)>) {
     c.insert("readinessProbe", tcp(None));
 }
 
-fn probe(h: &Health, liveness: bool) -> Map {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Startup,
+    Liveness,
+    Readiness,
+}
+
+/// Docker's defaults, which compose and swarm apply to the same `health`.
+const DEFAULT_PERIOD: u32 = 30;
+const DEFAULT_RETRIES: u32 = 3;
+/// How long a start may take when the program gives no `start_period`.
+const DEFAULT_START: u32 = 60;
+
+fn probe(h: &Health, purpose: Purpose) -> Map {
     let mut m = Map::new();
     match &h.probe {
         HealthProbe::Command(args) => {
@@ -184,34 +206,50 @@ fn probe(h: &Health, liveness: bool) -> Map {
             m.insert("tcpSocket", tcp);
         }
     }
-    if liveness {
-        m.insert_some(
-            "initialDelaySeconds",
-            h.start_period.as_ref().map(Duration::k8s_seconds),
-        );
-    }
-    m.insert_some(
-        "periodSeconds",
-        h.interval.as_ref().map(Duration::k8s_seconds),
-    );
+    let period = h
+        .interval
+        .as_ref()
+        .map_or(DEFAULT_PERIOD, Duration::k8s_seconds)
+        .max(1);
+    let retries = h.retries.unwrap_or(DEFAULT_RETRIES).max(1);
+    let (period, failures) = match purpose {
+        // Probed every few seconds for the whole start period, then the
+        // retries liveness would allow.
+        Purpose::Startup => {
+            let start = h
+                .start_period
+                .as_ref()
+                .map_or(DEFAULT_START, Duration::k8s_seconds);
+            let every = period.min(5);
+            (every, start.div_ceil(every) + retries)
+        }
+        Purpose::Liveness => (period, retries),
+        Purpose::Readiness => ((period / 2).max(1), 1),
+    };
+    m.insert("periodSeconds", period);
     m.insert_some(
         "timeoutSeconds",
         h.timeout.as_ref().map(Duration::k8s_seconds),
     );
-    m.insert_some("failureThreshold", h.retries);
+    m.insert("failureThreshold", failures);
     m
 }
 
 /// Requests and limits for cpu, memory and ephemeral storage, and whether
-/// a cpu or memory value had to be defaulted.
-fn resources(r: &Resources) -> (Map, bool) {
+/// a cpu or memory value had to be defaulted. A request the program does
+/// not give is derived from the limit: equal to it for a data store
+/// (`equal`), half of it otherwise; a request never exceeds its limit (the
+/// API rejects that).
+fn resources(r: &Resources, equal: bool) -> (Map, bool) {
+    let derived = |limit: u64| if equal { limit } else { (limit / 2).max(1) };
     let cpu_request = r.cpu_request.map(|c| c.millis());
     let cpu_limit = r
         .cpu
         .map(|c| c.millis())
         .unwrap_or_else(|| cpu_request.unwrap_or(0).max(500));
-    // The API rejects a request above its limit: a request never exceeds it.
-    let cpu_request = cpu_request.unwrap_or(100).min(cpu_limit);
+    let cpu_request = cpu_request
+        .unwrap_or_else(|| derived(cpu_limit))
+        .min(cpu_limit);
     let default_limit = Bytes::mebibytes(512);
     let memory_limit = match (r.memory, r.memory_request) {
         (Some(limit), _) => limit,
@@ -219,11 +257,11 @@ fn resources(r: &Resources) -> (Map, bool) {
         (None, Some(request)) if request.bytes() >= default_limit.bytes() => request,
         (None, _) => default_limit,
     };
-    let memory_request = r.memory_request.unwrap_or(Bytes::mebibytes(128));
-    let memory_request = if memory_limit.bytes() < memory_request.bytes() {
-        memory_limit
-    } else {
-        memory_request
+    let memory_request = match r.memory_request {
+        Some(request) if request.bytes() <= memory_limit.bytes() => request,
+        Some(_) => memory_limit,
+        None if equal => memory_limit,
+        None => Bytes::mebibytes(((memory_limit.bytes() / 2) >> 20).max(1)),
     };
     let mut requests = Map::new();
     requests
@@ -253,7 +291,7 @@ mod tests {
             memory_request: Bytes::parse("1Gi").ok(),
             ..Resources::default()
         };
-        let (m, defaulted) = resources(&r);
+        let (m, defaulted) = resources(&r, false);
         assert!(!defaulted);
         let requests = match m.get("requests") {
             Some(Node::Map(r)) => r.clone(),
@@ -270,7 +308,7 @@ mod tests {
             memory_request: Bytes::parse("1Gi").ok(),
             ..Resources::default()
         };
-        let (m, defaulted) = resources(&r);
+        let (m, defaulted) = resources(&r, false);
         assert!(defaulted);
         let limits = match m.get("limits") {
             Some(Node::Map(l)) => l.clone(),
@@ -278,5 +316,26 @@ mod tests {
         };
         assert_eq!(limits.get("cpu"), Some(&Node::from("2")));
         assert_eq!(limits.get("memory"), Some(&Node::from("1Gi")));
+    }
+
+    #[test]
+    fn requests_follow_limits() {
+        let r = Resources {
+            cpu: MilliCpu::parse("1").ok(),
+            memory: Bytes::parse("2Gi").ok(),
+            ..Resources::default()
+        };
+        let requests = |equal| match resources(&r, equal).0.get("requests") {
+            Some(Node::Map(m)) => (m.get("cpu").cloned(), m.get("memory").cloned()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            requests(true),
+            (Some(Node::from("1")), Some(Node::from("2Gi")))
+        );
+        assert_eq!(
+            requests(false),
+            (Some(Node::from("500m")), Some(Node::from("1024Mi")))
+        );
     }
 }

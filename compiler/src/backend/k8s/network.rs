@@ -133,10 +133,22 @@ fn balancer(plan: &Plan<'_>, b: &Balancer) -> Object {
         .map(|p| service_port(&s.ports[*p], s.ports[*p].host))
         .collect();
     spec.insert("ports", Node::Seq(ports));
+    let mut annotations = Map::new();
+    if plan
+        .model
+        .provider
+        .as_ref()
+        .is_some_and(|p| p.name == "aws")
+    {
+        // A Classic ELB carries no UDP and replaces the client's address with
+        // its own, so `loadBalancerSourceRanges` and ipBlocks would judge the
+        // balancer: a Network Load Balancer passes the client through.
+        annotations.insert("service.beta.kubernetes.io/aws-load-balancer-type", "nlb");
+    }
     let mut o = Object::new(
         "v1",
         "Service",
-        plan.metadata(&b.name, Some(b.service), Map::new()),
+        plan.metadata(&b.name, Some(b.service), annotations),
     )
     .note(format!(
         "`{}` ports of `{}`: reachable from {}.",

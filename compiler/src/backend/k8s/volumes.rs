@@ -1,13 +1,15 @@
 //! The volumes of a service's pod: claims for named volumes (a
 //! StatefulSet's templates, or an existing claim for an external volume),
 //! host paths, memory-backed emptyDirs for `tmpfs`, a scratch `/tmp`
-//! under a read-only root, and the secrets as files in /run/secrets.
+//! under a read-only root, an emptyDir for an image's data directory that
+//! no volume holds (the image's `VOLUME` means nothing to Kubernetes, and
+//! the root is read-only), and the secrets as files in /run/secrets.
 
 use super::workload::Kind;
 use super::{claim, dns_label, narrows, Plan};
 use crate::backend::yaml::{strings, Map, Node};
-use crate::diagnostics::Diagnostic;
-use crate::ir::{MountSource, Service};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::{MountSource, Service, Volume};
 
 /// The pod's volumes, the container's mounts, the claim templates of a
 /// StatefulSet, and notes for the file's header.
@@ -61,7 +63,7 @@ impl Volumes {
                                 volume.name
                             ));
                         } else if kind == Kind::StatefulSet {
-                            v.claims.push(claim_template(&name));
+                            v.claims.push(claim_template(&name, volume));
                         } else {
                             diagnostics.push(
                                 narrows(m.span, format!("a DaemonSet cannot claim a volume per pod: `{}` of `{}` lives only as long as its pod", volume.name, s.name))
@@ -100,6 +102,20 @@ impl Volumes {
             dir.insert("medium", "Memory").insert("sizeLimit", size);
             v.volume(&name, "emptyDir", dir);
             v.mount(&name, path, false);
+        }
+        if let Some(data) = s.data.as_ref().filter(|d| s.volume_at(&d.dir).is_none()) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::DataNotKept,
+                    data.span,
+                    format!("the data of `{}` in {} is on no volume: Kubernetes keeps it only as long as the pod", s.name, data.dir),
+                )
+                .label("an emptyDir in Kubernetes")
+                .help(format!("mount a volume there to keep it: `volume {n}-data {{}}` and `mounts = [{n}-data -> \"{}\"]`", data.dir, n = s.name)),
+            );
+            let name = claim(&mut taken, "data");
+            v.volume(&name, "emptyDir", Map::new());
+            v.mount(&name, &data.dir, false);
         }
         let has_tmp = s.mounts.iter().any(|m| m.target == "/tmp")
             || s.tmpfs.iter().any(|t| t.split(':').next() == Some("/tmp"));
@@ -140,6 +156,8 @@ impl Volumes {
         let mut names = Vec::new();
         for id in &s.secrets {
             let secret = plan.model.secret(*id);
+            // An external secret is synced into a Secret of the program's
+            // name (the header's prerequisites say from which key).
             let name = dns_label(&secret.name);
             let mut item = Map::new();
             item.insert("key", "value")
@@ -170,14 +188,20 @@ impl Volumes {
     }
 }
 
-fn claim_template(name: &str) -> Node {
+/// A StatefulSet's claim for `volume`: its `size` (1Gi when unsaid) and
+/// its StorageClass (the cluster's default when unsaid).
+fn claim_template(name: &str, volume: &Volume) -> Node {
     let mut storage = Map::new();
-    storage.insert("storage", "1Gi");
+    storage.insert(
+        "storage",
+        volume.size.map_or_else(|| "1Gi".to_string(), |b| b.k8s()),
+    );
     let mut resources = Map::new();
     resources.insert("requests", storage);
     let mut spec = Map::new();
-    spec.insert("accessModes", strings(&["ReadWriteOnce"]))
-        .insert("resources", resources);
+    spec.insert("accessModes", strings(&["ReadWriteOnce"]));
+    spec.insert_some("storageClassName", volume.class.as_ref());
+    spec.insert("resources", resources);
     let mut meta = Map::new();
     meta.insert("name", name);
     let mut m = Map::new();

@@ -119,19 +119,23 @@ pub(crate) fn pod_security(s: &Service) -> PodSecurity {
     }
 }
 
-/// The numeric user and group of `user = "UID[:GID]"`.
+/// The numeric user, group and volume group a pod runs as.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Identity {
     pub(super) uid: i64,
     pub(super) gid: i64,
+    pub(super) fs_group: i64,
 }
 
+/// The program's numeric identity (the stdlib templates carry their
+/// image's), if it has one.
 pub(super) fn identity(s: &Service) -> Option<Identity> {
-    let user = s.user.as_deref()?;
-    let (uid, gid) = user.split_once(':').unwrap_or((user, user));
+    let user = s.user.as_ref()?;
+    let (uid, gid) = (user.uid?, user.gid?);
     Some(Identity {
-        uid: uid.parse::<u32>().ok()?.into(),
-        gid: gid.parse::<u32>().ok()?.into(),
+        uid: uid.into(),
+        gid: gid.into(),
+        fs_group: user.fs_group.unwrap_or(gid).into(),
     })
 }
 
@@ -243,11 +247,13 @@ fn pod_spec(
             ),
         ));
     }
+    let fallback = Identity {
+        uid: DEFAULT_ID,
+        gid: DEFAULT_ID,
+        fs_group: DEFAULT_ID,
+    };
     let ids = match (&s.user, identity(s)) {
-        (None, _) => Identity {
-            uid: DEFAULT_ID,
-            gid: DEFAULT_ID,
-        },
+        (None, _) => fallback,
         (Some(_), Some(i)) => i,
         (Some(user), None) => {
             diagnostics.push(
@@ -258,13 +264,10 @@ fn pod_spec(
                         s.name
                     ),
                 )
-                .label(format!("`{user}` is a name"))
-                .help("write the image's numeric ids: `user = \"UID:GID\"`"),
+                .label(format!("`{}` is a name", user.docker))
+                .help("write the image's numeric ids: `user = { uid = 1000, gid = 1000 }`"),
             );
-            Identity {
-                uid: DEFAULT_ID,
-                gid: DEFAULT_ID,
-            }
+            fallback
         }
     };
     if ids.uid == 0 {
@@ -285,7 +288,9 @@ fn pod_spec(
         .insert("runAsNonRoot", ids.uid != 0)
         .insert("runAsUser", ids.uid)
         .insert("runAsGroup", ids.gid)
-        .insert("fsGroup", ids.gid);
+        .insert("fsGroup", ids.fs_group)
+        // Ownership is fixed once, not walked on every start of a big volume.
+        .insert("fsGroupChangePolicy", "OnRootMismatch");
     let mut seccomp = Map::new();
     seccomp.insert("type", "RuntimeDefault");
     security.insert("seccompProfile", seccomp);

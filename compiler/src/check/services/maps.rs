@@ -13,6 +13,8 @@ use crate::schema;
 const HEALTH_KEYS: &[&str] = &schema::HEALTH_KEYS;
 const RESOURCE_KEYS: &[&str] = &schema::RESOURCE_KEYS;
 const PLACEMENT_KEYS: &[&str] = &schema::PLACEMENT_KEYS;
+const USER_KEYS: &[&str] = &schema::USER_KEYS;
+const DATA_KEYS: &[&str] = &schema::DATA_KEYS;
 
 const DURATION: QuantityKind<Duration> = QuantityKind {
     noun: "a duration",
@@ -296,6 +298,111 @@ impl<'a> Ctx<'a> {
     pub(super) fn duration(&mut self, value: &Value, what: &str) -> Option<Duration> {
         let text = self.string(value, what)?;
         self.quantity(value, what, text, &DURATION)
+    }
+
+    /// A size of storage (`"20Gi"`), parsed as memory sizes are.
+    pub(in crate::check) fn size(&mut self, value: &Value, what: &str) -> Option<Bytes> {
+        let text = self.scalar(value, what)?;
+        self.quantity(value, what, text, &MEMORY)
+    }
+
+    /// `user = { uid = 70, gid = 70, fs_group = 70 }`, or Docker's
+    /// `"UID[:GID]"` (numeric ids read from it) or a user name.
+    pub(super) fn user(&mut self, value: &Value) -> Option<User> {
+        let v = self.deref(value);
+        let ValueKind::Map(entries) = &v.kind else {
+            let spelled = self.string(value, "`user`")?;
+            let (uid, gid) = spelled.split_once(':').unwrap_or((&spelled, &spelled));
+            let (uid, gid) = (uid.parse::<u32>().ok(), gid.parse::<u32>().ok());
+            let known = uid.is_some() && gid.is_some();
+            return Some(User {
+                docker: spelled.clone(),
+                uid: uid.filter(|_| known),
+                gid: gid.filter(|_| known),
+                fs_group: None,
+            });
+        };
+        let (mut uid, mut gid, mut fs_group) = (None, None, None);
+        for e in entries {
+            let id = |ctx: &mut Self, what: &str| {
+                ctx.integer(&e.value, what, u64::from(u32::MAX))
+                    .map(|n| n as u32)
+            };
+            match e.key.node.as_str() {
+                "uid" => uid = id(self, "`uid`"),
+                "gid" => gid = id(self, "`gid`"),
+                "fs_group" => fs_group = id(self, "`fs_group`"),
+                other => self.unknown_key(e, other, "user", USER_KEYS),
+            }
+        }
+        let Some(uid) = uid else {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::MissingAttribute,
+                    value.span,
+                    "`user` has no `uid`".to_string(),
+                )
+                .label("no `uid`")
+                .help("write the image's numeric ids: `user = { uid = 70, gid = 70 }`"),
+            );
+            return None;
+        };
+        let gid = gid.unwrap_or(uid);
+        Some(User {
+            docker: format!("{uid}:{gid}"),
+            uid: Some(uid),
+            gid: Some(gid),
+            fs_group,
+        })
+    }
+
+    /// `data = { dir = "/var/lib/postgresql/data", subdir = "pgdata", env = "PGDATA" }`.
+    pub(super) fn data_dir(&mut self, value: &Value) -> Option<DataDir> {
+        let v = self.deref(value);
+        let ValueKind::Map(entries) = &v.kind else {
+            self.type_error(value, "`data`", "a map `{ dir = \"/data\" }`");
+            return None;
+        };
+        let (mut dir, mut subdir, mut env) = (None, None, None);
+        for e in entries {
+            match e.key.node.as_str() {
+                "dir" => dir = self.string(&e.value, "`dir`"),
+                "subdir" => subdir = self.string(&e.value, "`subdir`"),
+                "env" => env = self.string(&e.value, "`env`"),
+                other => self.unknown_key(e, other, "data", DATA_KEYS),
+            }
+        }
+        let plain = |s: &str| !s.is_empty() && !s.contains('/') && s != "." && s != "..";
+        if let Some(sub) = subdir.as_deref().filter(|s| !plain(s)) {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::InvalidValue,
+                    value.span,
+                    format!("`subdir` must be one directory name, not `{sub}`"),
+                )
+                .label("not a plain name")
+                .help("write a name such as `subdir = \"pgdata\"`: the data lives in DIR/NAME"),
+            );
+            subdir = None;
+        }
+        let Some(dir) = dir.filter(|d| d.starts_with('/')) else {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::MissingAttribute,
+                    value.span,
+                    "`data` needs an absolute `dir`".to_string(),
+                )
+                .label("no absolute `dir`")
+                .help("write where the image keeps its data: `data = { dir = \"/data\" }`"),
+            );
+            return None;
+        };
+        Some(DataDir {
+            dir,
+            subdir,
+            env,
+            span: value.span,
+        })
     }
 }
 
