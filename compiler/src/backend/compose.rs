@@ -8,7 +8,7 @@
 //! bridge network binds unqualified ports to 127.0.0.1, so a port can only
 //! reach beyond the host where this file says so.
 
-use super::docker::{self, ranges};
+use super::docker;
 use super::yaml::{Map, Node};
 use super::{Artifact, Options};
 use crate::diagnostics::{Code, Diagnostic};
@@ -33,10 +33,16 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
     root.insert_map("volumes", docker::top_level_volumes(model));
     root.insert_map("secrets", secrets(model, &mut diagnostics));
     let header = super::generated_header(options);
-    (
-        docker::files(FILE, &header, &root, model, options),
-        diagnostics,
-    )
+    let configs = super::proxy::realise(
+        model,
+        super::Target::Compose,
+        options,
+        &mut root,
+        &mut diagnostics,
+    );
+    let mut files = docker::files(FILE, &header, &root, model, options);
+    files.extend(configs);
+    (files, diagnostics)
 }
 
 fn port_spec(host_ip: &str, host: u16, container: u16, protocol: crate::ir::Protocol) -> String {
@@ -120,22 +126,8 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
         deploy.insert("resources", resources);
         m.insert("deploy", deploy);
     }
-    let route_notes: Vec<String> = s
-        .routes
-        .iter()
-        .filter_map(|r| {
-            let nets = r.restriction.as_ref()?;
-            Some(format!(
-                "route {} -> {}:{} must be limited to {} by this proxy's own configuration",
-                r.matcher,
-                model.service(r.target).name,
-                r.port,
-                ranges(nets)
-            ))
-        })
-        .collect();
-    let comment = (!route_notes.is_empty()).then(|| route_notes.join("\n"));
-    (m, comment)
+    // Routes are the proxy's own configuration (`super::proxy`).
+    (m, None)
 }
 
 fn networks(model: &Model) -> Map {

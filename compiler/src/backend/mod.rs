@@ -8,6 +8,7 @@ pub mod compose;
 mod docker;
 pub mod k8s;
 mod names;
+pub mod proxy;
 pub mod swarm;
 pub mod terraform;
 pub mod yaml;

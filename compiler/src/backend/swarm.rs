@@ -53,10 +53,16 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
         "Deploy: docker stack deploy -c {FILE} {}",
         options.project
     ));
-    (
-        docker::files(FILE, &header, &root, model, options),
-        diagnostics,
-    )
+    let configs = super::proxy::realise(
+        model,
+        super::Target::Swarm,
+        options,
+        &mut root,
+        &mut diagnostics,
+    );
+    let mut files = docker::files(FILE, &header, &root, model, options);
+    files.extend(configs);
+    (files, diagnostics)
 }
 
 fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> Map {
