@@ -7,8 +7,12 @@
 //! 5 ms; the checker on 10,000 services under 100 ms; cost linear in N;
 //! emission at least as fast as serde_yaml dumping the same documents
 //! (`benches/floor.rs`).
+//!
+//! `cargo bench --bench compile -- scaling` instead prints the scaling
+//! table of issue 17 (check, each emit, import at 1k / 10k / 100k, in CPU
+//! seconds, with the exponent).
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use infrac::backend::{self, Target};
 use infrac::source::Sources;
 use infrac::span::FileId;
@@ -106,4 +110,123 @@ fn emit(c: &mut Criterion) {
 }
 
 criterion_group!(benches, parse, checker, check, emit);
-criterion_main!(benches);
+
+/// The sizes of the scaling run (issue 17: 100k/10k at most 11×).
+const SCALING: &[usize] = &[1_000, 10_000, 100_000];
+
+/// CPU seconds (user + system) this process has used: steadier than wall
+/// time on a machine shared with other builds.
+fn cpu_seconds() -> f64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid timespec the call writes into.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    assert_eq!(rc, 0, "the process CPU clock exists on every Unix");
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
+
+/// The median CPU time of `runs` calls of `f`.
+fn median_cpu<T>(runs: usize, mut f: impl FnMut() -> T) -> f64 {
+    let mut times: Vec<f64> = (0..runs)
+        .map(|_| {
+            let started = cpu_seconds();
+            let kept = f();
+            let spent = cpu_seconds() - started;
+            drop(kept);
+            spent
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// `cargo bench --bench compile -- scaling`: check, each target's emit and
+/// import at 1k, 10k and 100k services (the `fleet` program; import reads
+/// `workload::compose`), the median CPU time of `SCALING_RUNS` runs (3)
+/// each, with the ratio of each size to the one before and the exponent
+/// (time ~ n^k). `SCALING_SIZES="1000 10000"` runs fewer sizes.
+fn scaling() {
+    let sizes: Vec<usize> = match std::env::var("SCALING_SIZES") {
+        Ok(v) => v
+            .split_whitespace()
+            .map(|n| n.parse().expect("SCALING_SIZES: numbers"))
+            .collect(),
+        Err(_) => SCALING.to_vec(),
+    };
+    let runs: usize = std::env::var("SCALING_RUNS").map_or(3, |v| v.parse().expect("a number"));
+    let options = backend::Options {
+        project: "bench".to_string(),
+        source: "bench.inf".to_string(),
+    };
+    // phase -> CPU seconds per size
+    let mut rows: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut record = |phase: String, t: f64| match rows.iter_mut().find(|(p, _)| *p == phase) {
+        Some((_, ts)) => ts.push(t),
+        None => rows.push((phase, vec![t])),
+    };
+    for &n in &sizes {
+        let text = infrac::workload::fleet(n);
+        let loader = infrac::loader::MemoryLoader::single("bench.inf", text.as_str());
+        let checked = infrac::compile(&loader, Path::new("bench.inf")).expect("in memory");
+        assert!(checked.diagnostics.is_empty(), "the fleet checks clean");
+        let model = checked.model.expect("a model");
+        let t = median_cpu(runs, || {
+            infrac::compile(&loader, Path::new("bench.inf")).expect("in memory")
+        });
+        eprintln!("check/{n}: {t:.3} CPU-s");
+        record("check".to_string(), t);
+        for &target in Target::ALL {
+            let t = median_cpu(runs, || backend::emit(&model, target, &options));
+            eprintln!("emit/{}/{n}: {t:.3} CPU-s", target.name());
+            record(format!("emit {}", target.name()), t);
+        }
+        let compose = infrac::loader::MemoryLoader::single(
+            "compose.yaml",
+            infrac::workload::compose(n).as_str(),
+        );
+        let files = [std::path::PathBuf::from("compose.yaml")];
+        let t = median_cpu(runs, || {
+            let (_, imported) =
+                infrac::compile::import(&compose, &files, &Default::default()).expect("in memory");
+            imported.text().expect("the compose file imports")
+        });
+        eprintln!("import/{n}: {t:.3} CPU-s");
+        record("import".to_string(), t);
+    }
+    // A Markdown table for the book.
+    let mut head = String::from("| phase |");
+    let mut rule = String::from("|---|");
+    for n in &sizes {
+        head.push_str(&format!(" {n} |"));
+        rule.push_str("---:|");
+    }
+    for pair in sizes.windows(2) {
+        head.push_str(&format!(" {}/{} | k |", pair[1], pair[0]));
+        rule.push_str("---:|---:|");
+    }
+    println!("{head}\n{rule}");
+    for (phase, ts) in &rows {
+        let mut line = format!("| {phase} |");
+        for t in ts {
+            line.push_str(&format!(" {t:.3} s |"));
+        }
+        for (pair, ns) in ts.windows(2).zip(sizes.windows(2)) {
+            let ratio = pair[1] / pair[0];
+            let k = ratio.ln() / (ns[1] as f64 / ns[0] as f64).ln();
+            line.push_str(&format!(" {ratio:.1}× | {k:.2} |"));
+        }
+        println!("{line}");
+    }
+}
+
+fn main() {
+    // `-- scaling` runs the scaling table instead of criterion's groups.
+    if std::env::args().skip(1).any(|a| a == "scaling") {
+        scaling();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -29,6 +29,7 @@ pub mod graph;
 pub mod import;
 pub mod ir;
 pub mod loader;
+pub mod lsp;
 pub mod schema;
 pub mod source;
 pub mod span;

@@ -9,6 +9,8 @@
 mod common;
 #[path = "exposure/k8s_reach.rs"]
 mod k8s_reach;
+#[path = "exposure/terraform_rules.rs"]
+mod terraform_rules;
 
 use std::collections::BTreeMap;
 
@@ -17,6 +19,7 @@ use infrac::backend::Target;
 use infrac::diagnostics::Code;
 use infrac::ir::{Exposure, Model, Service};
 use k8s_reach::{Cluster, Level, Ranges};
+use terraform_rules::{hosts_of, terraform_groups, terraform_ingress, TfSource};
 use yaml_rust2::{Yaml, YamlLoader};
 
 /// How far a port reaches according to a generated file.
@@ -262,125 +265,6 @@ fn generated_yaml_reads_back_as_strings() {
     ] {
         assert_eq!(env[key].as_str(), Some(want), "{key}: {:?}", env[key]);
     }
-}
-
-/// An ingress source in the generated Terraform: an address range or
-/// another security group (by resource name).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum TfSource {
-    Cidr(ipnet::IpNet),
-    Group(String),
-}
-
-/// `aws_security_group.NAME.id` → `NAME`.
-fn group_of(expr: &hcl::Expression) -> String {
-    let hcl::Expression::Traversal(t) = expr else {
-        panic!("a security group reference, found {expr:?}")
-    };
-    match (&t.expr, t.operators.as_slice()) {
-        (
-            hcl::Expression::Variable(v),
-            [hcl::expr::TraversalOperator::GetAttr(name), hcl::expr::TraversalOperator::GetAttr(id)],
-        ) if v.as_str() == "aws_security_group" && id.as_str() == "id" => name.to_string(),
-        _ => panic!("a security group reference, found {t:?}"),
-    }
-}
-
-fn attr<'a>(block: &'a hcl::Block, key: &str) -> Option<&'a hcl::Expression> {
-    block
-        .body()
-        .attributes()
-        .find(|a| a.key() == key)
-        .map(|a| a.expr())
-}
-
-fn string(expr: &hcl::Expression) -> String {
-    match expr {
-        hcl::Expression::String(s) => s.clone(),
-        other => panic!("a string, found {other:?}"),
-    }
-}
-
-/// Every ingress rule of a generated `main.tf`: (group, protocol, port,
-/// source). Also asserts what every rule must have.
-fn terraform_ingress(main: &str) -> Vec<(String, String, Option<u16>, TfSource)> {
-    let body: hcl::Body = hcl::from_str(main).expect("main.tf parses as HCL");
-    let mut out = Vec::new();
-    for block in body.blocks().filter(|b| b.identifier() == "resource") {
-        let kind = block.labels()[0].as_str();
-        if kind.starts_with("aws_vpc_security_group_") || kind == "aws_security_group" {
-            let description = attr(block, "description").map(string).unwrap_or_default();
-            assert!(
-                !description.is_empty(),
-                "{kind}.{}: no description",
-                block.labels()[1].as_str()
-            );
-        }
-        if kind != "aws_vpc_security_group_ingress_rule" {
-            continue;
-        }
-        let group = group_of(attr(block, "security_group_id").expect("security_group_id"));
-        let proto = string(attr(block, "ip_protocol").expect("ip_protocol"));
-        let port = attr(block, "from_port").map(|e| match e {
-            hcl::Expression::Number(n) => n.as_u64().expect("a port number") as u16,
-            other => panic!("a port, found {other:?}"),
-        });
-        if let Some(p) = port {
-            let to = attr(block, "to_port").expect("to_port with from_port");
-            assert_eq!(to, &hcl::Expression::from(p as u64), "one port per rule");
-        }
-        let source = if let Some(c) = attr(block, "cidr_ipv4").or(attr(block, "cidr_ipv6")) {
-            TfSource::Cidr(string(c).parse().expect("a CIDR"))
-        } else {
-            TfSource::Group(group_of(
-                attr(block, "referenced_security_group_id").expect("a rule names its source"),
-            ))
-        };
-        out.push((group, proto, port, source));
-    }
-    out
-}
-
-/// The node each security group belongs to, from `outputs.tf`.
-fn terraform_groups(outputs: &str) -> BTreeMap<String, String> {
-    let body: hcl::Body = hcl::from_str(outputs).expect("outputs.tf parses as HCL");
-    let out = body
-        .blocks()
-        .find(|b| b.identifier() == "output" && b.labels()[0].as_str() == "security_group_ids")
-        .expect("output security_group_ids");
-    let Some(hcl::Expression::Object(map)) = attr(out, "value") else {
-        panic!("security_group_ids is a map")
-    };
-    map.iter()
-        .map(|(node, group)| {
-            let node = match node {
-                hcl::ObjectKey::Identifier(i) => i.to_string(),
-                hcl::ObjectKey::Expression(e) => string(e),
-                other => panic!("{other:?}"),
-            };
-            (group_of(group), node)
-        })
-        .collect()
-}
-
-/// The nodes a service runs on, from the program alone.
-fn hosts_of(model: &Model, s: &infrac::ir::Service) -> Vec<String> {
-    if model.nodes.is_empty() {
-        return vec!["host".into()];
-    }
-    model
-        .nodes
-        .iter()
-        .enumerate()
-        .filter(|(i, n)| match s.on {
-            Some(on) => on.index() == *i,
-            None => {
-                s.placement.role.map_or(true, |r| r == n.role)
-                    && s.placement.labels.iter().all(|l| n.labels.contains(l))
-            }
-        })
-        .map(|(_, n)| n.name.clone())
-        .collect()
 }
 
 #[test]
@@ -726,4 +610,38 @@ fn kubernetes_reaches_exactly_what_the_program_declares() {
         covered > 100 && edges > 50,
         "only {covered} ports and {edges} edges compared"
     );
+}
+
+/// A `local` port whose service shares a network: compose and swarm refuse
+/// it (their peers would reach it) until the program accepts that, and
+/// Kubernetes, which keeps it local, builds it either way.
+#[test]
+fn local_ports_with_peers_are_refused_by_compose_and_swarm_until_accepted() {
+    let program = |waiver: &str| {
+        format!(
+            "service web {{\n  image = \"nginx:1.27-alpine\"\n  port 443 public\n}}\nservice metrics {{\n  image = \"ghcr.io/acme/metrics:1.0\"\n  port 9100 local\n{waiver}}}\n"
+        )
+    };
+    let refused = program("");
+    let accepted = program("  allow local-reaches-peers \"web may read the metrics\"\n");
+    for target in [Target::Compose, Target::Swarm] {
+        let (_, d) = build("peers.inf", &refused, target);
+        let errors: Vec<_> = d.iter().filter(|d| d.is_error()).collect();
+        assert!(
+            errors.len() == 1 && errors[0].code == Code::TargetCannotEnforce,
+            "{}: {d:?}",
+            target.name()
+        );
+        let (files, d) = build("peers.inf", &accepted, target);
+        assert!(!d.iter().any(|d| d.is_error()), "{}: {d:?}", target.name());
+        assert!(!files.is_empty());
+    }
+    for text in [&refused, &accepted] {
+        let (_, d) = build("peers.inf", text, Target::K8s);
+        assert!(!d.iter().any(|d| d.is_error()), "k8s: {d:?}");
+    }
+    // Alone on its network, the port stays local on every target.
+    let alone = "service metrics {\n  image = \"ghcr.io/acme/metrics:1.0\"\n  port 9100 local\n}\n";
+    let (_, d) = build("alone.inf", alone, Target::Compose);
+    assert!(!d.iter().any(|d| d.is_error()), "{d:?}");
 }

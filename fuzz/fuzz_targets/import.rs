@@ -13,8 +13,8 @@ mod unspanned;
 use infrac::loader::MemoryLoader;
 use infrac::span::FileId;
 use infrac::syntax;
-use std::path::PathBuf;
 use libfuzzer_sys::{fuzz_target, Corpus};
+use std::path::PathBuf;
 use unspanned::unspanned;
 
 fuzz_target!(|data: &[u8]| -> Corpus {
@@ -25,7 +25,8 @@ fuzz_target!(|data: &[u8]| -> Corpus {
     // it names is not there, and is reported as not followed).
     let loader = MemoryLoader::single("fuzz.yml", yaml);
     let (sources, imported) =
-        infrac::compile::import(&loader, &[PathBuf::from("fuzz.yml")], &Default::default()).expect("in memory");
+        infrac::compile::import(&loader, &[PathBuf::from("fuzz.yml")], &Default::default())
+            .expect("in memory");
     common::assert_spans(&imported.diagnostics, &sources);
     common::render_all(&imported.diagnostics, &sources, &imported.redactions);
     let (Some(program), Some(text)) = (&imported.program, imported.text()) else {

@@ -77,8 +77,17 @@ fuzz_target!(|data: &[u8]| {
         let named = build(target, &source);
         assert_eq!(plain.len(), named.len());
         for (p, n) in plain.iter().zip(&named) {
-            assert_eq!(documents(p), documents(n), "{source:?}: {}", n.path.display());
-            assert_eq!(p.contents.lines().count(), n.contents.lines().count(), "{source:?}");
+            assert_eq!(
+                documents(p),
+                documents(n),
+                "{source:?}: {}",
+                n.path.display()
+            );
+            assert_eq!(
+                p.contents.lines().count(),
+                n.contents.lines().count(),
+                "{source:?}"
+            );
         }
     }
     assert!(imported(&source) == imported("compose.yaml"), "{source:?}");

@@ -8,6 +8,7 @@ pub mod compose;
 mod docker;
 pub mod k8s;
 mod names;
+mod promises;
 pub mod proxy;
 pub mod swarm;
 pub mod terraform;
@@ -64,12 +65,19 @@ pub struct Options {
 /// The files for `target`, or the diagnostics that say why it cannot be
 /// built (errors) and what it narrowed (warnings).
 pub fn emit(model: &Model, target: Target, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>) {
-    match target {
+    let (artifacts, mut diagnostics) = match target {
         Target::Compose => compose::emit(model, options),
         Target::Swarm => swarm::emit(model, options),
         Target::K8s => k8s::emit(model, options),
         Target::Terraform => terraform::emit(model, options),
+    };
+    if matches!(target, Target::Compose | Target::Swarm) {
+        diagnostics.extend(promises::local_ports(model, target.name()));
     }
+    if target == Target::Compose {
+        diagnostics.extend(promises::one_host(model));
+    }
+    (artifacts, diagnostics)
 }
 
 /// Turns a file name into a project name that every target accepts:

@@ -81,18 +81,20 @@ pub(crate) fn compute(model: &Model) -> Effective {
         for (r, route) in model.service(proxy).routes.iter().enumerate() {
             let handed = hands_on(&reach, route);
             let target = model.service(route.target);
-            let Some(p) = target.ports.iter().position(|p| p.container == route.port) else {
-                continue;
-            };
-            let current = &exposure[route.target.index()][p];
-            let widened = current.join(&handed);
-            if &widened != current {
-                exposure[route.target.index()][p] = widened;
-                witness[route.target.index()][p] = Some((proxy, r));
-                let t = route.target.index();
-                if !queued[t] && !target.routes.is_empty() {
-                    queued[t] = true;
-                    work.push_back(route.target);
+            // A route names a port by number: every declared port with
+            // that number (8080/tcp and 8080/udp) is reached through it, as
+            // the targets let the proxy in on the number.
+            for p in (0..target.ports.len()).filter(|p| target.ports[*p].container == route.port) {
+                let current = &exposure[route.target.index()][p];
+                let widened = current.join(&handed);
+                if &widened != current {
+                    exposure[route.target.index()][p] = widened;
+                    witness[route.target.index()][p] = Some((proxy, r));
+                    let t = route.target.index();
+                    if !queued[t] && !target.routes.is_empty() {
+                        queued[t] = true;
+                        work.push_back(route.target);
+                    }
                 }
             }
         }
@@ -101,12 +103,16 @@ pub(crate) fn compute(model: &Model) -> Effective {
 }
 
 /// What a route hands on from a proxy of reach `reach`: the reach,
-/// narrowed by the route's own allowlist.
+/// narrowed by the route's own allowlist, and never less than `internal`:
+/// the proxy itself connects to the target across their shared network,
+/// so a `local` port behind a route is reached by a peer (a proxy that is
+/// only `local` still forwards to it from its own container).
 fn hands_on(reach: &Exposure, route: &Route) -> Exposure {
-    match &route.restriction {
+    let narrowed = match &route.restriction {
         Some(list) => reach.meet(&Exposure::Restricted(list.clone())),
         None => reach.clone(),
-    }
+    };
+    narrowed.join(&Exposure::Internal)
 }
 
 /// The widest effective exposure of a service's ports: the reach a proxy

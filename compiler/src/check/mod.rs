@@ -61,6 +61,31 @@ impl Checked {
 
 /// Parses the catalogue and every `use std/NAME` module of `ast`, adding
 /// their texts to `sources`.
+/// A stdlib module parsed as file `id`. The stdlib is the same text in
+/// every compilation (the catalogue alone is some 300 entries), so each
+/// (module, file id) is parsed once per process and cloned after: a test
+/// or tool that compiles thousands of programs does not parse the
+/// catalogue thousands of times. The ids a program gives its modules are
+/// few (its own files come first), so the memo stays small; past a bound
+/// it stops growing.
+fn parse_module(id: crate::span::FileId, source: &'static str) -> (ast::File, Vec<Diagnostic>) {
+    // Keyed by the module's text (its address: the stdlib is embedded).
+    type Parsed = HashMap<(usize, u32), (ast::File, Vec<Diagnostic>)>;
+    static PARSED: std::sync::OnceLock<std::sync::Mutex<Parsed>> = std::sync::OnceLock::new();
+    let memo = PARSED.get_or_init(Default::default);
+    let key = (source.as_ptr() as usize, id.0);
+    if let Some(hit) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return hit;
+    }
+    let parsed = syntax::parse(id, source);
+    if let Ok(mut m) = memo.lock() {
+        if m.len() < 64 {
+            m.insert(key, parsed.clone());
+        }
+    }
+    parsed
+}
+
 pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut wanted: Vec<&str> = vec![stdlib::CATALOGUE];
@@ -101,7 +126,7 @@ pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, 
             continue;
         };
         let id = sources.add(stdlib::display_name(name), source);
-        let (module, mut errs) = syntax::parse(id, source);
+        let (module, mut errs) = parse_module(id, source);
         diagnostics.append(&mut errs);
         modules.push(module);
     }

@@ -30,13 +30,35 @@ pub struct Args {
     /// Treat warnings as errors.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Build again whenever the program changes, printing what changed.
+    #[arg(long, conflicts_with = "stdout")]
+    pub watch: bool,
+}
+
+/// One build's findings and files, before anything is written.
+pub(super) struct Built {
+    pub sources: crate::source::Sources,
+    pub diagnostics: Vec<Diagnostic>,
+    pub redactions: Vec<crate::span::Span>,
+    pub artifacts: Vec<Artifact>,
+    pub sound: bool,
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let checked = match super::compile(&args.file) {
-        Ok(compiled) => compiled,
+    if args.watch {
+        return super::watch::build(&args, color);
+    }
+    let built = match build(&args) {
+        Ok(built) => built,
         Err(outcome) => return outcome,
     };
+    super::eprint_report(&built.diagnostics, &built.sources, &built.redactions, color);
+    write(&args, &built)
+}
+
+/// Compiles and emits every target: the files, and what was found.
+pub(super) fn build(args: &Args) -> Result<Built, Outcome> {
+    let checked = super::compile(&args.file)?;
     let mut diagnostics: Vec<Diagnostic> = checked.diagnostics;
     let sources = checked.sources;
     let mut artifacts: Vec<Artifact> = Vec::new();
@@ -74,10 +96,21 @@ pub fn run(args: Args, color: Color) -> Outcome {
     let mut keep = keep.into_iter();
     artifacts.retain(|_| keep.next().unwrap_or(true));
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
-    let tally = Tally::of(&diagnostics);
-    super::eprint_report(&diagnostics, &sources, &checked.redactions, color);
-    let failed =
-        tally.errors > 0 || (args.deny_warnings && tally.warnings > 0) || checked.model.is_none();
+    Ok(Built {
+        sources,
+        diagnostics,
+        redactions: checked.redactions,
+        artifacts,
+        sound: checked.model.is_some(),
+    })
+}
+
+/// Writes a build's files, unless it found errors (or warnings under
+/// `--deny-warnings`): then nothing is written.
+pub(super) fn write(args: &Args, built: &Built) -> Outcome {
+    let tally = Tally::of(&built.diagnostics);
+    let artifacts = &built.artifacts;
+    let failed = tally.errors > 0 || (args.deny_warnings && tally.warnings > 0) || !built.sound;
     if failed {
         errln!(
             "build failed: {} error(s), {} warning(s); nothing was written",
@@ -88,7 +121,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
     }
     if args.stdout {
         let many = artifacts.len() > 1;
-        for a in &artifacts {
+        for a in artifacts {
             if many {
                 outln!("# ---- {}", a.path.display());
             }
@@ -96,7 +129,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
         }
         return Outcome::Clean;
     }
-    match super::write::write_atomically(&args.output, &artifacts, &[&args.file]) {
+    match super::write::write_atomically(&args.output, artifacts, &[&args.file]) {
         Ok(bytes) => {
             errln!(
                 "built {} file(s), {bytes} bytes, into {} ({} warning(s))",

@@ -11,13 +11,19 @@ mod explain;
 mod fmt;
 mod graph;
 mod import;
+mod lsp;
 mod migrate;
 mod output;
+mod watch;
 mod write;
 
 /// The build's atomic writer, public for the write benchmark.
 #[doc(hidden)]
 pub use write::write_atomically;
+
+/// The output layer over any writers, public for the `output` fuzz target.
+#[doc(hidden)]
+pub use output::Streams;
 
 use output::{err, errln};
 use std::io::IsTerminal;
@@ -55,6 +61,8 @@ pub enum Command {
     Import(import::Args),
     /// Import a compose or stack file, check it, and build it for a target.
     Migrate(migrate::Args),
+    /// Serve the Language Server Protocol on stdin and stdout (for editors).
+    Lsp(lsp::Args),
     /// Print a generated N-service program, or its compose file (for benchmarks).
     #[command(hide = true)]
     Workload {
@@ -63,6 +71,9 @@ pub enum Command {
         /// Print the compose file of the same architecture instead.
         #[arg(long)]
         compose: bool,
+        /// Print the flat program issue 17 measures scaling on instead.
+        #[arg(long, conflicts_with = "compose")]
+        fleet: bool,
     },
 }
 
@@ -126,10 +137,16 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args, cli.color),
         Command::Import(args) => import::run(args, cli.color),
         Command::Migrate(args) => migrate::run(args, cli.color),
-        Command::Workload { services, compose } => {
-            let text = match compose {
-                true => crate::workload::compose(services),
-                false => crate::workload::program(services),
+        Command::Lsp(args) => lsp::run(args),
+        Command::Workload {
+            services,
+            compose,
+            fleet,
+        } => {
+            let text = match (compose, fleet) {
+                (true, _) => crate::workload::compose(services),
+                (_, true) => crate::workload::fleet(services),
+                _ => crate::workload::program(services),
             };
             output::stdout(&text);
             Outcome::Clean

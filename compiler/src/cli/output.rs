@@ -36,60 +36,105 @@ impl Stream {
     }
 }
 
-/// The first write error of each stream (stdout, stderr).
-static FAILED: Mutex<[Option<std::io::Error>; 2]> = Mutex::new([None, None]);
+/// The rules of the layer over any pair of writers: the process's stdout
+/// and stderr below, and in the `output` fuzz target writers that fail,
+/// write short or break at chosen points. Public for that target only.
+#[doc(hidden)]
+pub struct Streams<O: Write, E: Write> {
+    pub out: O,
+    pub err: E,
+    /// The first write error of each stream (stdout, stderr).
+    failed: [Option<std::io::Error>; 2],
+}
 
-fn write(stream: Stream, bytes: &[u8]) {
-    let slot = stream as usize;
-    let mut failed = FAILED.lock().unwrap_or_else(|e| e.into_inner());
-    if failed[slot].is_some() {
-        return;
+impl<O: Write, E: Write> Streams<O, E> {
+    pub fn new(out: O, err: E) -> Self {
+        Streams {
+            out,
+            err,
+            failed: [None, None],
+        }
     }
-    let result = match stream {
-        Stream::Stdout => std::io::stdout().lock().write_all(bytes),
-        Stream::Stderr => std::io::stderr().lock().write_all(bytes),
-    };
-    if let Err(e) = result {
-        failed[slot] = Some(e);
+
+    fn write(&mut self, stream: Stream, bytes: &[u8]) {
+        let slot = stream as usize;
+        if self.failed[slot].is_some() {
+            return;
+        }
+        let result = match stream {
+            Stream::Stdout => self.out.write_all(bytes),
+            Stream::Stderr => self.err.write_all(bytes),
+        };
+        if let Err(e) = result {
+            self.failed[slot] = Some(e);
+        }
     }
+
+    /// Writes `text` to stdout, unless a write to it failed before.
+    pub fn stdout(&mut self, text: &str) {
+        self.write(Stream::Stdout, text.as_bytes());
+    }
+
+    /// Writes `text` to stderr, unless a write to it failed before.
+    pub fn stderr(&mut self, text: &str) {
+        self.write(Stream::Stderr, text.as_bytes());
+    }
+
+    /// Flushes stdout (what is still buffered can fail too) and gives the
+    /// exit code: the command's `outcome`, unless a write failed with
+    /// something other than a broken pipe.
+    pub fn finish(&mut self, outcome: Outcome) -> Outcome {
+        if self.failed[Stream::Stdout as usize].is_none() {
+            if let Err(e) = self.out.flush() {
+                self.failed[Stream::Stdout as usize] = Some(e);
+            }
+        }
+        let mut code = outcome;
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            let Some(error) = &self.failed[stream as usize] else {
+                continue;
+            };
+            if error.kind() == ErrorKind::BrokenPipe {
+                continue;
+            }
+            code = Outcome::UsageOrIo;
+            if stream == Stream::Stdout && self.failed[Stream::Stderr as usize].is_none() {
+                // The one line; if stderr cannot take it either, the exit
+                // code is all that is left to say it.
+                let _ = writeln!(
+                    self.err,
+                    "error: cannot write to {}: {error}",
+                    stream.name()
+                );
+            }
+        }
+        code
+    }
+}
+
+/// The process's streams. `std::io::Stdout` buffers by line and locks
+/// itself; the mutex is for the failure record kept beside it.
+static STREAMS: Mutex<Option<Streams<std::io::Stdout, std::io::Stderr>>> = Mutex::new(None);
+
+fn with(f: impl FnOnce(&mut Streams<std::io::Stdout, std::io::Stderr>)) {
+    let mut streams = STREAMS.lock().unwrap_or_else(|e| e.into_inner());
+    f(streams.get_or_insert_with(|| Streams::new(std::io::stdout(), std::io::stderr())));
 }
 
 /// Writes `text` to stdout.
 pub(crate) fn stdout(text: &str) {
-    write(Stream::Stdout, text.as_bytes());
+    with(|s| s.stdout(text));
 }
 
 /// Writes `text` to stderr.
 pub(crate) fn stderr(text: &str) {
-    write(Stream::Stderr, text.as_bytes());
+    with(|s| s.stderr(text));
 }
 
-/// Flushes stdout (what is still buffered can fail too) and gives the exit
-/// code: the command's `outcome`, unless a write failed with something
-/// other than a broken pipe.
+/// Flushes stdout and gives the exit code ([`Streams::finish`]).
 pub(crate) fn finish(outcome: Outcome) -> Outcome {
-    if let Err(e) = std::io::stdout().lock().flush() {
-        let mut failed = FAILED.lock().unwrap_or_else(|e| e.into_inner());
-        failed[Stream::Stdout as usize].get_or_insert(e);
-    }
-    let failed = FAILED.lock().unwrap_or_else(|e| e.into_inner());
     let mut code = outcome;
-    for (stream, error) in [Stream::Stdout, Stream::Stderr].iter().zip(failed.iter()) {
-        let Some(error) = error else { continue };
-        if error.kind() == ErrorKind::BrokenPipe {
-            continue;
-        }
-        code = Outcome::UsageOrIo;
-        if *stream == Stream::Stdout && failed[Stream::Stderr as usize].is_none() {
-            // The one line; if stderr cannot take it either, the exit code
-            // is all that is left to say it.
-            let _ = writeln!(
-                std::io::stderr(),
-                "error: cannot write to {}: {error}",
-                stream.name()
-            );
-        }
-    }
+    with(|s| code = s.finish(outcome));
     code
 }
 

@@ -120,6 +120,7 @@ catalogue! {
     UnclassifiedPort     = "W2002", "unclassified-port",     Warning, Yes,   "a port of a sensitive kind on an image whose class is unknown";
     DataTierShared       = "W2003", "data-tier-shared",      Warning, Yes,   "a `data` service on a network shared with a published service that does not use it";
     HostNetworkPort      = "W2004", "host-network-port",     Warning, Yes,   "a port declared narrower than `public` on a service on the host's network";
+    LocalReachesPeers    = "W2005", "local-reaches-peers",   Warning, Yes,   "a `local` port on a service whose networks it shares with others (compose and swarm let them reach it)";
 
     // 3xxx: secrets
     PlaintextSecret      = "E3001", "plaintext-secret",      Error,   Never, "a credential written as a literal (env value, URL userinfo, key material)";

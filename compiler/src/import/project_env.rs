@@ -51,11 +51,11 @@ pub(super) fn load(
     };
     let mut vars = Vars::new();
     for (path, name, required) in files {
-        if !required && !path.is_file() {
-            continue;
-        }
+        // Through the loader, as every read: the file system is asked
+        // nothing directly, so an in-memory project has its `.env` too.
         let (_, entries) = match loader.read_dotenv(&path, name.clone()) {
             Ok(read) => read,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
                 diagnostics.push(
                     Diagnostic::new(

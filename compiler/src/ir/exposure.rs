@@ -10,7 +10,7 @@ use std::ops::Deref;
 
 use ipnet::IpNet;
 
-use super::ServiceId;
+use super::{Model, Service, ServiceId};
 
 /// A set of address ranges in canonical form (see the module header).
 /// The only way to build one is [`Ranges::new`].
@@ -137,6 +137,53 @@ impl fmt::Display for Exposure {
 pub struct Hop {
     pub proxy: ServiceId,
     pub route: usize,
+}
+
+/// Who reaches a `local` port of `s` on compose and swarm, where every
+/// container on a network reaches every port of the others: the services
+/// that share a network with `s`, as ("`a`, `b`", "`backend`") for the
+/// messages; `None` when it shares none (or is on the host's network,
+/// which is judged as such). The checker warns (`local-reaches-peers`),
+/// and compose and swarm refuse such a port unless the program accepted
+/// that finding for the service.
+pub fn local_peers(model: &Model, s: &Service) -> Option<(String, String)> {
+    if s.host_network {
+        return None;
+    }
+    let mut peers: Vec<&str> = Vec::new();
+    let mut shared: Vec<&str> = Vec::new();
+    for other in &model.services {
+        if std::ptr::eq(other, s) || other.host_network {
+            continue;
+        }
+        let common: Vec<_> = s
+            .networks
+            .iter()
+            .filter(|n| other.networks.contains(n))
+            .collect();
+        if common.is_empty() {
+            continue;
+        }
+        peers.push(&other.name);
+        for n in common {
+            let name = model.network(*n).name.as_str();
+            if !shared.contains(&name) {
+                shared.push(name);
+            }
+        }
+    }
+    if peers.is_empty() {
+        return None;
+    }
+    shared.sort_unstable();
+    let quote = |v: &[&str]| {
+        let all: Vec<String> = v.iter().map(|x| format!("`{x}`")).collect();
+        match all.len() {
+            n if n > 4 => format!("{} and {} more", all[..3].join(", "), n - 3),
+            _ => all.join(", "),
+        }
+    };
+    Some((quote(&peers), quote(&shared)))
 }
 
 #[cfg(test)]

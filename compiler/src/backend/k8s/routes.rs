@@ -153,24 +153,13 @@ pub(crate) fn plan(model: &Model, names: &[String]) -> (Vec<RoutePlan>, Vec<Diag
             .map(|&m| out[m].handed.clone())
             .reduce(|a, b| a.join(&b))
             .expect("a group has a member");
-        if matches!(reach, Exposure::Restricted(_))
-            && matches!(class, ProxyKind::Caddy | ProxyKind::Traefik)
-        {
-            let r = members
-                .iter()
-                .map(|&m| route(&out[m]))
-                .find(|r| r.restriction.is_some())
-                .unwrap_or(owner_route);
-            diagnostics.push(unrealised(
-                r,
-                format!(
-                    "k8s cannot enforce the allowlist of route {}: the {} Ingress controller takes none as an annotation",
-                    r.matcher,
-                    class.name()
-                ),
-            ));
-            continue;
-        }
+        // Traefik's and Caddy's controllers take no allowlist annotation:
+        // a restricted host and path is served by ingress-nginx instead,
+        // whose annotation enforces it (the kustomization names it).
+        let class = match (&reach, class) {
+            (Exposure::Restricted(_), ProxyKind::Caddy | ProxyKind::Traefik) => ProxyKind::Nginx,
+            (_, class) => class,
+        };
         let tls = outer
             .iter()
             .map(|&m| out[m].proxy)

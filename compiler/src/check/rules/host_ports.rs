@@ -11,12 +11,20 @@
 //! port: the effective exposure is already `public` (see
 //! `check::exposure`), and a narrower declared level is a promise no
 //! target keeps, which is said here (`host-network-port`).
+//!
+//! A `local` port is a promise too: processes on the same host only. On
+//! compose and swarm a container's ports are open to every container on
+//! its networks, so a `local` port of a service that shares a network with
+//! others is reachable from them (Kubernetes keeps it local with a
+//! NetworkPolicy). That is said here (`local-reaches-peers`), and compose
+//! and swarm refuse to build it until the program accepts it with a
+//! waiver or keeps the promise itself (see `ir::exposure::local_peers`).
 
 use super::exposure::{reaches_world, remote_admin_port};
 use crate::ast::Protocol;
 use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{Exposure, Model, Port, Service};
+use crate::ir::{local_peers, Exposure, Model, Port, Service};
 
 /// The swarm ports of every swarm node.
 const SWARM_PORTS: &[(u16, &str)] = &[
@@ -52,6 +60,33 @@ pub(super) fn host_ports(ctx: &mut Ctx<'_>, model: &Model) {
             }
             judge_host_port(ctx, s, port);
         }
+        local_promises(ctx, model, s);
+    }
+}
+
+/// `local-reaches-peers`: each `local` port (still local once routes are
+/// followed) of a service that shares a network with another service.
+fn local_promises(ctx: &mut Ctx<'_>, model: &Model, s: &Service) {
+    let Some((peers, networks)) = local_peers(model, s) else {
+        return;
+    };
+    for port in s.ports.iter().filter(|p| p.effective == Exposure::Local) {
+        ctx.diagnostics.push(
+            Diagnostic::new(
+                Code::LocalReachesPeers,
+                port.level_span,
+                format!(
+                    "port {} of `{}` is declared local, but on compose and swarm {peers} can reach it on {networks}",
+                    port.container, s.name
+                ),
+            )
+            .label("compose and swarm open a container's ports to every container on its networks")
+            .secondary(s.attr_span("networks"), format!("`{}` shares {networks} here", s.name))
+            .help(format!(
+                "give `{}` a network of its own, declare the port `internal` if its peers may reach it, or accept it with `allow local-reaches-peers \"why\"`; Kubernetes keeps it local, and compose and swarm refuse to build it unaccepted",
+                s.name
+            )),
+        );
     }
 }
 

@@ -171,6 +171,7 @@ fn cycle_through(model: &Model, group: &[ServiceId]) -> Option<Vec<ServiceId>> {
 }
 
 pub(super) fn port_conflicts(ctx: &mut Ctx<'_>, model: &Model) {
+    node_port_conflicts(ctx, model);
     // (host port, protocol) → publishers in name order.
     let mut published: BTreeMap<(u16, &str), Vec<(ServiceId, usize)>> = BTreeMap::new();
     for (i, s) in model.services.iter().enumerate() {
@@ -188,11 +189,9 @@ pub(super) fn port_conflicts(ctx: &mut Ctx<'_>, model: &Model) {
         users.sort_by_key(|(s, p)| model.service(*s).ports[*p].span);
         for (k, (b, bp)) in users.iter().enumerate() {
             let sb = model.service(*b);
-            let clash = users[..k].iter().find(|(a, _)| {
-                let sa = model.service(*a);
-                // Pinned to two different nodes, two hosts: no clash.
-                !(sa.on.is_some() && sb.on.is_some() && sa.on != sb.on)
-            });
+            let clash = users[..k]
+                .iter()
+                .find(|(a, _)| may_share_a_node(model, model.service(*a), sb));
             if let Some((a, ap)) = clash {
                 let sa = model.service(*a);
                 ctx.diagnostics.push(
@@ -203,11 +202,101 @@ pub(super) fn port_conflicts(ctx: &mut Ctx<'_>, model: &Model) {
                     )
                     .label("published again here")
                     .secondary(sa.ports[*ap].span, "first published here")
-                    .help("publish one of them on another host port (`as PORT`), or pin them to different nodes with `on`"),
+                    .help("publish one of them on another host port (`as PORT`), or keep them apart: pin them to different nodes with `on`, or place them on disjoint roles or labels with `placement`"),
                 );
             }
         }
     }
+}
+
+/// A port published on a node's own SSH (22/tcp, unless `ssh = none`) or
+/// TLS engine (2376/tcp) port: the two cannot both listen there, and the
+/// node's firewall rule for its own service admits its sources to the
+/// container's port as well (a port `restricted(lan) as 22` on a node with
+/// `ssh = restricted(office)` is reachable from the office). Every declared
+/// node counts, whatever the placement: compose runs every service on the
+/// one host it is deployed to, which may be any of them.
+fn node_port_conflicts(ctx: &mut Ctx<'_>, model: &Model) {
+    use crate::ir::{Engine, Ssh};
+    let nodes: Vec<usize> = (0..model.nodes.len()).collect();
+    for s in &model.services {
+        for port in s.ports.iter().filter(|p| p.declared.is_published()) {
+            if port.protocol.as_str() != "tcp" || s.host_network {
+                continue;
+            }
+            for n in nodes.iter().map(|i| &model.nodes[*i]) {
+                let (what, span) = match port.host {
+                    22 if n.ssh != Ssh::None => ("its SSH", n.ssh_span),
+                    2376 if n.engine == Engine::Tls => {
+                        ("its Docker engine's TLS API", n.engine_span)
+                    }
+                    _ => continue,
+                };
+                ctx.diagnostics.push(
+                    Diagnostic::new(
+                        Code::PortConflict,
+                        port.span,
+                        format!(
+                            "`{}` publishes host port {}/tcp on node `{}`, where the node serves {what}",
+                            s.name, port.host, n.name
+                        ),
+                    )
+                    .label("published on the node's own port here")
+                    .secondary(span, format!("`{}` serves {what} on {}", n.name, port.host))
+                    .help("publish it on another host port (`as PORT`): the node's firewall rule for its own service would admit its sources to this port too"),
+                );
+            }
+        }
+    }
+}
+
+/// The declared nodes a service may run on: its `on` node, else every
+/// node whose role and labels its `placement` admits. `None` when the
+/// program declares no node (the cluster is not known).
+fn nodes_of(model: &Model, s: &Service) -> Option<Vec<usize>> {
+    if model.nodes.is_empty() {
+        return None;
+    }
+    Some(match s.on {
+        Some(on) => vec![on.index()],
+        None => model
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                s.placement.role.map_or(true, |r| r == n.role)
+                    && s.placement.labels.iter().all(|l| n.labels.contains(l))
+            })
+            .map(|(i, _)| i)
+            .collect(),
+    })
+}
+
+/// Whether two services can land on one node, so their host ports collide
+/// there (and share that node's firewall rule for the port). With declared
+/// nodes, their node sets must meet; without, only
+/// what the placements say apart keeps them apart: a node has one role,
+/// and one value per label. (Swarm publishes in host mode, so a port opens
+/// only on the nodes that run a task, not on every node of the mesh.)
+fn may_share_a_node(model: &Model, a: &Service, b: &Service) -> bool {
+    if model.nodes.is_empty() && model.provider.is_some() {
+        // Terraform builds one implicit node for a program that declares
+        // none: one host, and one security group whose rule for the port
+        // would admit both services' sources to both.
+        return true;
+    }
+    if let (Some(x), Some(y)) = (nodes_of(model, a), nodes_of(model, b)) {
+        return x.iter().any(|n| y.contains(n));
+    }
+    let (pa, pb) = (&a.placement, &b.placement);
+    if let (Some(ra), Some(rb)) = (pa.role, pb.role) {
+        if ra != rb {
+            return false;
+        }
+    }
+    !pa.labels
+        .iter()
+        .any(|(k, v)| pb.labels.iter().any(|(k2, v2)| k == k2 && v != v2))
 }
 
 /// A data service on a network shared with a published service that

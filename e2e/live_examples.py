@@ -1,0 +1,737 @@
+"""The examples' live tier (run by scripts/e2e-examples.sh).
+
+Every directory of examples/ is copied, its secrets given test values, built
+for compose and for swarm, and its images swapped for the local builds of
+scripts/live-images.sh by the rules of e2e/live-images.map (in the test copy
+only). Each target then runs on the local engine and is proven from outside
+and inside; see CHECKS in the script's help for the list. One line per
+example and target, the failed checks under it with the reason; the last
+line is `N passed, M failed`.
+"""
+
+import json
+import os
+import re
+import secrets as rnd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import yaml
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INFRAC = os.environ.get("INFRAC", os.path.join(HERE, "target/release/infrac"))
+VERBOSE = os.environ.get("LIVE_EXAMPLES_VERBOSE") == "1"
+OUTSIDE_NET = "infrac-live-outside"  # a client network no example joins
+OFFICE_NET = "infrac-live-office"  # a client network inside an office range
+APP = "infrac-live-app:latest"
+TLS_PORTS = {443, 8443}
+
+
+def run(args, timeout=120, check=False, env=None, inp=None):
+    try:
+        p = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, input=inp)
+    except subprocess.TimeoutExpired:
+        return 124, "", "timed out after %d s: %s" % (timeout, " ".join(args[:4]))
+    if check and p.returncode != 0:
+        raise RuntimeError("%s: %s" % (" ".join(args[:4]), p.stderr.strip()[-300:]))
+    return p.returncode, p.stdout, p.stderr
+
+
+def docker(*args, timeout=120):
+    return run(["docker", *args], timeout=timeout)
+
+
+def host_address():
+    out = run(["hostname", "-I"])[1].split()
+    private = re.compile(r"^(127\.|172\.(1[6-9]|2[0-9]|3[01])\.)")
+    v4 = [a for a in out if re.match(r"^\d+\.", a)]
+    return next((a for a in v4 if not private.match(a)), v4[0] if v4 else "127.0.0.1")
+
+
+def tcp_answers(host, port, timeout=2.0):
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+# ---------------------------------------------------------------- the map
+
+def load_map():
+    rules = []
+    with open(os.path.join(HERE, "e2e/live-images.map")) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            repo, role, *rest = line.split()
+            rules.append((repo, role, rest))
+    return rules
+
+
+def repository(image):
+    """nginx:1.27-alpine -> nginx; ghcr.io/acme/shop:2 -> acme/shop."""
+    name = image.split("@", 1)[0]
+    parts = name.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    last = parts[-1].split(":", 1)[0]
+    return "/".join(parts[:-1] + [last]).removeprefix("library/")
+
+
+def lookup(rules, image):
+    repo = repository(image)
+    for pattern, role, rest in rules:
+        if pattern == "*" or pattern == repo:
+            return role, rest
+    return "app", []
+
+
+# ------------------------------------------------------------ one example
+
+class Example:
+    def __init__(self, name, work, rules):
+        self.name = name
+        self.src = os.path.join(HERE, "examples", name)
+        self.work = os.path.join(work, name)
+        self.rules = rules
+        self.project = "lx-" + re.sub(r"[^a-z0-9-]", "-", name.lower())
+        self.secret_values = {}
+        self.skip = None
+
+    def prepare(self):
+        """The test copy: the example's directory with every env() secret
+        given a random value and every file() secret created."""
+        shutil.copytree(self.src, os.path.join(self.work, "src"))
+        program = os.path.join(self.work, "src", "main.inf")
+        text = open(program).read()
+        graph_rc, graph, err = run([INFRAC, "graph", "--format", "json", program])
+        if graph_rc != 0:
+            raise RuntimeError("infrac graph: " + err.strip()[-300:])
+        self.graph = json.loads(graph)
+        self.services = {s["name"]: s for s in self.graph["services"]}
+        hosts = sorted({r["matcher"].split("/")[0] for s in self.graph["services"]
+                        for r in s["routes"] if not r["matcher"].startswith("/")})
+        cert, key = self.certificate(hosts)
+        self.env = dict(os.environ)
+        for var in sorted(set(re.findall(r'env\("([A-Za-z_][A-Za-z0-9_]*)"\)', text))):
+            value = self.value_for(var, cert, key)
+            self.env[var] = value
+            self.secret_values[var] = value
+        for path in sorted(set(re.findall(r'file\("([^"]+)"\)', text))):
+            full = os.path.join(self.work, "src", path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            value = self.value_for(path, cert, key)
+            with open(full, "w") as f:
+                f.write(value)
+            self.secret_values[path] = value
+        # Each declared secret's test value, by the secret's name.
+        self.secret_by_name = {}
+        for name, kind, arg in re.findall(r'secret\s+([A-Za-z0-9_-]+)\s*\{[^}]*?from\s*=\s*(env|file)\("([^"]+)"\)', text):
+            self.secret_by_name[name] = self.secret_values.get(arg, "")
+        for s in self.graph["services"]:
+            role, _ = lookup(self.rules, s["image"])
+            if role == "-":
+                reason = next(r[2] for r in self.rules if repository(s["image"]) in (r[0], "*") and r[1] == "-")
+                self.skip = "service %s runs %s: %s" % (s["name"], s["image"], " ".join(reason))
+        return program
+
+    def certificate(self, hosts):
+        """A self-signed certificate for every route host (TLS routes)."""
+        cert = os.path.join(self.work, "tls.crt")
+        key = os.path.join(self.work, "tls.key")
+        names = hosts or ["localhost"]
+        san = ",".join("DNS:" + h for h in names)
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=" + names[0], "-addext", "subjectAltName=" + san,
+             "-keyout", key, "-out", cert], timeout=60)
+        read = lambda p: open(p).read() if os.path.exists(p) else ""
+        return read(cert), read(key)
+
+    @staticmethod
+    def value_for(name, cert, key):
+        lower = name.lower()
+        if "key" in lower and ("tls" in lower or "ssl" in lower or lower.endswith(".pem")):
+            return key
+        if "cert" in lower or "crt" in lower or "chain" in lower:
+            return cert
+        return "infrac-live-" + rnd.token_hex(12)
+
+    def build(self, program, target):
+        out = os.path.join(self.work, target)
+        rc, _, err = run([INFRAC, "build", program, "--target", target, "-o", out], env=self.env)
+        if rc != 0:
+            lines = [l for l in err.splitlines() if l.strip()]
+            raise RuntimeError("infrac build --target %s: %s" % (target, lines[0] if lines else "exit %d" % rc))
+        return os.path.join(out, "compose.yaml" if target == "compose" else "stack.yml")
+
+    def swap(self, path, target):
+        """Each image swapped for its local build; on swarm, placement
+        constraints dropped (every node name and role is this one node)."""
+        doc = yaml.safe_load(open(path))
+        self.swapped = {}
+        for name, svc in (doc.get("services") or {}).items():
+            role, args = lookup(self.rules, svc.get("image", ""))
+            self.swapped[name] = role
+            svc["image"] = "infrac-live-%s:latest" % role
+            if role == "app":
+                ports = [p["container"] for p in self.services.get(name, {}).get("ports", [])]
+                env = svc.setdefault("environment", {})
+                if isinstance(env, list):
+                    env = dict(e.split("=", 1) for e in env)
+                    svc["environment"] = env
+                env["APP_PORTS"] = " ".join(str(p) for p in ports) or "8080"
+                env["APP_SERVICE"] = name
+                env.update(a.split("=", 1) for a in args if "=" in a)
+                svc["command"] = [name] + [a for a in args if "=" not in a]
+            if target == "swarm":
+                placement = (svc.get("deploy") or {}).get("placement")
+                if placement:
+                    placement.pop("constraints", None)
+                    placement.pop("max_replicas_per_node", None)
+        with open(path, "w") as f:
+            yaml.safe_dump(doc, f, sort_keys=False)
+        self.doc = doc
+        return doc
+
+
+# ------------------------------------------------------------ the checks
+
+class Checks:
+    def __init__(self):
+        self.results = []
+
+    def add(self, name, ok, why=""):
+        self.results.append((name, bool(ok), why))
+
+    def failed(self):
+        return [r for r in self.results if not r[1]]
+
+
+def http(url, host=None, resolve=None, timeout=5):
+    args = ["curl", "-sk", "--max-time", str(timeout), "-o", "-", "-w", "\n%{http_code}"]
+    if resolve:
+        args += ["--resolve", resolve]
+    elif host:
+        args += ["-H", "Host: " + host]
+    rc, out, err = run(args + [url], timeout=timeout + 5)
+    if rc != 0:
+        return None, "curl exit %d" % rc
+    body, _, code = out.rpartition("\n")
+    return code, body
+
+
+def app_report(body):
+    try:
+        doc = json.loads(body)
+    except (ValueError, TypeError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("app") == "infrac-live" else None
+
+
+class Target:
+    """One example on one target: its containers and its checks."""
+
+    def __init__(self, ex, target, file, host_ip):
+        self.ex, self.target, self.file, self.host_ip = ex, target, file, host_ip
+        self.checks = Checks()
+
+    # The containers of a service, running ones first.
+    def containers(self, service):
+        if self.target == "compose":
+            label = "com.docker.compose.project=%s" % self.ex.project
+            flt = ["--filter", "label=" + label, "--filter", "label=com.docker.compose.service=" + service]
+        else:
+            flt = ["--filter", "label=com.docker.swarm.service.name=%s_%s" % (self.ex.project, service)]
+        return docker("ps", "-q", *flt)[1].split()
+
+    def container_ip(self, cid):
+        out = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", cid)[1]
+        return [a for a in out.split() if a]
+
+    def logs(self, service, lines=3):
+        ids = docker("ps", "-aq", "--filter", "label=com.docker.compose.service=" + service,
+                     "--filter", "label=com.docker.compose.project=" + self.ex.project)[1].split() \
+            if self.target == "compose" else \
+            docker("ps", "-aq", "--filter", "label=com.docker.swarm.service.name=%s_%s" % (self.ex.project, service))[1].split()
+        if not ids:
+            return "no container"
+        _, out, err = docker("logs", "--tail", str(lines), ids[0])
+        text = " | ".join(l.strip() for l in (out + err).splitlines() if l.strip())
+        return text[-300:] or "no output"
+
+    # -------------------------------------------------------------- up
+
+    def up(self):
+        if self.target == "compose":
+            rc, out, err = run(["docker", "compose", "-p", self.ex.project, "-f", self.file,
+                                "up", "-d", "--wait"], timeout=240, env=self.ex.env)
+            if rc == 0:
+                self.checks.add("up --wait", True)
+                return
+            bad = []
+            for name in self.ex.doc["services"]:
+                ids = self.containers(name)
+                state = docker("inspect", "-f", "{{.State.Status}}/{{if .State.Health}}{{.State.Health.Status}}{{end}}", ids[0])[1].strip() if ids else "not running"
+                if not state.startswith("running/healthy") and state != "running/":
+                    bad.append("%s %s (%s)" % (name, state, self.logs(name)))
+            last = [l.strip() for l in err.splitlines() if l.strip()][-1:] or ["exit %d" % rc]
+            self.checks.add("up --wait", False, "compose: %s; %s" % (last[0][:300], "; ".join(bad)))
+        else:
+            # External secrets are created beforehand, as the file's comment says.
+            self.created = []
+            for key, spec in (self.ex.doc.get("secrets") or {}).items():
+                if isinstance(spec, dict) and spec.get("external"):
+                    name = spec.get("name", key)
+                    value = self.ex.secret_by_name.get(key)
+                    if value is None:
+                        self.checks.add("external secret %s" % name, False, "no secret `%s` in the program" % key)
+                        continue
+                    docker("secret", "rm", name)
+                    rc, _, err = run(["docker", "secret", "create", name, "-"], inp=value)
+                    if rc == 0:
+                        self.created.append(name)
+                    else:
+                        self.checks.add("external secret %s" % name, False, err.strip()[:200])
+            rc, out, err = run(["docker", "stack", "deploy", "-c", self.file, self.ex.project],
+                               timeout=120, env=self.ex.env)
+            if rc != 0:
+                self.checks.add("stack deploy", False, err.strip()[-300:])
+                return
+            ok, pending = self.converged(120)
+            self.checks.add("stack deploy converges", ok, "; ".join(pending))
+
+    def converged(self, limit):
+        """Whether every service runs all its replicas, healthy."""
+        deadline = time.time() + limit
+        while True:
+            pending = []
+            for name in self.ex.doc["services"]:
+                svc = "%s_%s" % (self.ex.project, name)
+                reps = docker("service", "ls", "--filter", "name=" + svc, "--format", "{{.Name}} {{.Replicas}}")[1]
+                line = next((l for l in reps.splitlines() if l.split()[0] == svc), "")
+                m = re.search(r"(\d+)/(\d+)", line)
+                if not m or m.group(1) != m.group(2) or m.group(2) == "0":
+                    err = docker("service", "ps", svc, "--no-trunc", "--format", "{{.CurrentState}} {{.Error}}")[1].splitlines()
+                    pending.append("%s %s (%s; log: %s)" % (name, m.group(0) if m else "?",
+                                                           (err[0] if err else "no task")[:160], self.logs(name, 2)))
+                    continue
+                for cid in self.containers(name):
+                    h = docker("inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{end}}", cid)[1].strip()
+                    if h not in ("", "healthy"):
+                        pending.append("%s %s (%s)" % (name, h, self.logs(name)))
+                        break
+            if not pending or time.time() > deadline:
+                return not pending, pending
+            time.sleep(3)
+
+    # ----------------------------------------------------------- routes
+
+    def published(self, service):
+        """(container port, host port, effective) of the ports a service
+        publishes on this target."""
+        svc = self.ex.doc["services"].get(service, {})
+        out = []
+        for p in svc.get("ports", []) or []:
+            if isinstance(p, dict):
+                out.append((int(p["target"]), int(p.get("published", p["target"])), p.get("host_ip", "")))
+            else:
+                parts = str(p).split("/")[0].split(":")
+                out.append((int(parts[-1]), int(parts[-2]), parts[0] if len(parts) == 3 else ""))
+        return out
+
+    def routes(self):
+        for proxy in self.ex.graph["services"]:
+            for route in proxy["routes"]:
+                matcher, target = route["matcher"], route["target"]
+                host, _, path = matcher.partition("/") if not matcher.startswith("/") else ("", "", matcher[1:])
+                path = "/" + path
+                pubs = [(c, h, ip) for c, h, ip in self.published(proxy["name"]) if ip != "127.0.0.1"]
+                if not pubs:
+                    self.checks.add("route %s" % matcher, False, "proxy %s publishes no port on this target" % proxy["name"])
+                    continue
+                for cport, hport, _ in pubs:
+                    scheme = "https" if cport in TLS_PORTS else "http"
+                    what = "route %s via %s:%d (%s)" % (matcher, proxy["name"], hport, scheme)
+                    url_host = host or self.host_ip
+                    url = "%s://%s:%d%s" % (scheme, url_host, hport, path)
+                    resolve = "%s:%d:%s" % (host, hport, self.host_ip) if host else None
+                    if route["restriction"]:
+                        self.restricted_route(what, url, resolve, host, hport, route, target)
+                        continue
+                    self.route_reaches(what, url, resolve, target, host)
+
+    def route_reaches(self, what, url, resolve, target, host, tries=10):
+        code, body = None, ""
+        for _ in range(tries):
+            code, body = http(url, resolve=resolve)
+            rep = app_report(body)
+            if rep:
+                break
+            time.sleep(1)
+        rep = app_report(body)
+        if not rep:
+            self.checks.add(what, False, "no answer from the app (HTTP %s: %s)" % (code, (body or "").strip()[:120]))
+            return
+        if rep.get("service") != target:
+            self.checks.add(what, False, "answered by %s, not %s" % (rep.get("service"), target))
+            return
+        if host and rep.get("host", "").split(":")[0] != host:
+            self.checks.add(what, False, "reached %s, but the Host header arrived as %r" % (target, rep.get("host")))
+            return
+        self.checks.add(what, True)
+
+    def restricted_route(self, what, url, resolve, host, hport, route, target):
+        # From the host: not in the office range, must be refused.
+        code, body = http(url, resolve=resolve)
+        self.checks.add(what + " refuses the host (outside the range)", not app_report(body),
+                        "the app answered a client outside %s" % route["restriction"])
+        # From a container on a network of its own, outside the range.
+        cmd = self.curl_cmd(url, resolve)
+        rc, out, _ = docker("run", "--rm", "--network", OUTSIDE_NET, "--entrypoint", "curl", APP, *cmd, timeout=60)
+        self.checks.add(what + " refuses a container outside the range", not app_report(out),
+                        "the app answered a client outside %s" % route["restriction"])
+        office = office_address(route["restriction"])
+        if not office:
+            return
+        net, ip = office
+        rc, out, err = docker("run", "--rm", "--network", net, "--ip", ip, "--entrypoint", "curl", APP, *cmd, timeout=60)
+        rep = app_report(out)
+        self.checks.add(what + " admits a client at %s (inside the range)" % ip,
+                        rep and rep.get("service") == target,
+                        "no answer from %s (%s)" % (target, (out or err).strip()[:120]))
+
+    def curl_cmd(self, url, resolve):
+        args = ["-sk", "--max-time", "5"]
+        if resolve:
+            args += ["--resolve", resolve]
+        return args + [url]
+
+    # ---------------------------------------------------- inside the apps
+
+    def apps(self):
+        """Every stand-in app reaches what its environment names, and its
+        secrets are readable files."""
+        for name, role in sorted(self.ex.swapped.items()):
+            if role != "app":
+                continue
+            ids = self.containers(name)
+            if not ids:
+                self.checks.add("app %s inside" % name, False, "no running container (%s)" % self.logs(name))
+                continue
+            port = (self.ex.services.get(name, {}).get("ports") or [{"container": 8080}])[0]["container"]
+            rep = None
+            for _ in range(10):
+                _, out, _ = docker("exec", ids[0], "curl", "-s", "--max-time", "5", "http://127.0.0.1:%d/" % port)
+                rep = app_report(out)
+                if rep and all(v == "ok" for v in rep["deps"].values()):
+                    break
+                time.sleep(2)
+            if not rep:
+                self.checks.add("app %s answers inside" % name, False, "no answer on 127.0.0.1:%d" % port)
+                continue
+            if rep["deps"]:
+                bad = {k: v for k, v in rep["deps"].items() if v != "ok"}
+                self.checks.add("app %s reaches %s" % (name, ", ".join(sorted(rep["deps"]))), not bad,
+                                "; ".join("%s %s" % kv for kv in bad.items()))
+
+    def secrets(self):
+        values = [v for v in self.ex.secret_values.values() if v]
+        for name, svc in sorted(self.ex.doc["services"].items()):
+            names = [s if isinstance(s, str) else s.get("target", s.get("source")) for s in svc.get("secrets", []) or []]
+            if not names:
+                continue
+            ids = self.containers(name)
+            if not ids:
+                self.checks.add("secrets of %s" % name, False, "no running container")
+                continue
+            missing = [n for n in names if docker("exec", ids[0], "test", "-f", n if n.startswith("/") else "/run/secrets/" + n)[0] != 0]
+            self.checks.add("secrets of %s are files" % name, not missing, "not a file: " + ", ".join(missing))
+            dumps = docker("inspect", ids[0])[1]
+            if self.target == "swarm":
+                dumps += docker("service", "inspect", "%s_%s" % (self.ex.project, name))[1]
+            leaked = [v for v in values if len(v) > 8 and v.strip() and v.strip()[:40] in dumps]
+            self.checks.add("secrets of %s not in docker inspect" % name, not leaked, "a secret value is in docker inspect")
+
+    # ------------------------------------------------------------ ports
+
+    def ports(self):
+        """Data and admin ports answer nowhere they must not: internal ports
+        not on the host's addresses nor from a container on another network;
+        local ports on 127.0.0.1 only (compose) or not at all (swarm)."""
+        published_by_any = {h for s in self.ex.doc["services"] for _, h, _ in self.published(s)}
+        probes = []  # (what, ip, port, want)
+        for s in self.ex.graph["services"]:
+            cls = s["class"]
+            for p in s["ports"]:
+                eff, cport, hport = p["effective"], p["container"], p["host"]
+                if eff.startswith("restricted"):
+                    if VERBOSE:
+                        print("    note: %s:%d %s is left to the provider's security group" % (s["name"], cport, eff))
+                    continue
+                if eff == "internal" and cls in ("data", "admin"):
+                    if hport not in published_by_any:
+                        for ip in (self.host_ip, "127.0.0.1"):
+                            probes.append(("%s %s:%d not on %s" % (cls, s["name"], cport, ip), ip, hport, False))
+                    for cid in self.containers(s["name"])[:1]:
+                        for ip in self.container_ip(cid):
+                            probes.append(("%s %s:%d not from another network (%s)" % (cls, s["name"], cport, ip),
+                                           "outside:" + ip, cport, False))
+                elif eff == "public" and not s["routes"] and p["declared"] == "public":
+                    probes.append(("public %s:%d on %s" % (s["name"], cport, self.host_ip), self.host_ip, hport, True))
+                elif eff == "local":
+                    if hport in {h for n in self.ex.doc["services"] if n != s["name"] for _, h, _ in self.published(n)}:
+                        continue
+                    probes.append(("local %s:%d not on %s" % (s["name"], cport, self.host_ip), self.host_ip, hport, False))
+                    if self.target == "compose":
+                        probes.append(("local %s:%d on 127.0.0.1" % (s["name"], cport), "127.0.0.1", hport, True))
+        outside = [(ip.split(":", 1)[1], port) for _, ip, port, _ in probes if ip.startswith("outside:")]
+        from_outside = {}
+        if outside:
+            script = ("import socket,sys,json\nr={}\nfor a in sys.argv[1:]:\n h,p=a.rsplit(':',1)\n"
+                      " s=socket.socket();s.settimeout(2)\n try:\n  s.connect((h,int(p)));r[a]=True\n"
+                      " except OSError:\n  r[a]=False\nprint(json.dumps(r))")
+            _, out, _ = docker("run", "--rm", "--network", OUTSIDE_NET, "--entrypoint", "python3", APP, "-c", script,
+                               *["%s:%d" % hp for hp in outside], timeout=120)
+            try:
+                from_outside = json.loads(out)
+            except ValueError:
+                from_outside = {}
+        for what, ip, port, want in probes:
+            if ip.startswith("outside:"):
+                got = from_outside.get("%s:%d" % (ip.split(":", 1)[1], port))
+                if got is None:
+                    self.checks.add(what, False, "the probe container did not run")
+                    continue
+            else:
+                got = any(tcp_answers(ip, port) for _ in range(5 if want else 1))
+            self.checks.add(what, got == want, "answers" if got else "silent")
+
+    # ------------------------------------------------- update and failure
+
+    def update_all(self):
+        results = {}
+
+        def one(name):
+            svc = "%s_%s" % (self.ex.project, name)
+            rc, out, err = docker("service", "update", "--force", "--quiet", "--detach=false", svc, timeout=180)
+            state = docker("service", "inspect", "-f", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}", svc)[1].strip()
+            results[name] = (rc == 0 and state in ("completed", ""), (err.strip()[-160:] or state or "exit %d" % rc))
+
+        # A service that is not running is not updated (it would only wait
+        # out the timeout): its line says so.
+        names = []
+        for n in self.ex.doc["services"]:
+            if self.containers(n):
+                names.append(n)
+            else:
+                self.checks.add("service update --force %s converges" % n, False, "not running before the update")
+        threads = [threading.Thread(target=one, args=(n,)) for n in names]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for name, (ok, why) in sorted(results.items()):
+            self.checks.add("service update --force %s converges" % name, ok, why)
+
+    def kill_all(self):
+        """A container killed from outside (SIGKILL to its process) comes back."""
+        before = {}
+        for name in self.ex.doc["services"]:
+            ids = self.containers(name)
+            if not ids:
+                self.checks.add("killed %s comes back" % name, False, "no running container to kill")
+                continue
+            cid = ids[0]
+            pid = docker("inspect", "-f", "{{.State.Pid}}", cid)[1].strip()
+            started = docker("inspect", "-f", "{{.State.StartedAt}}", cid)[1].strip()
+            before[name] = (cid, started)
+            if pid and pid != "0":
+                run(["kill", "-9", pid])
+        deadline = time.time() + 120
+        pending = dict(before)
+        while pending and time.time() < deadline:
+            time.sleep(3)
+            for name, (cid, started) in list(pending.items()):
+                if self.target == "compose":
+                    st = docker("inspect", "-f", "{{.State.Running}} {{.State.StartedAt}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", cid)[1].split()
+                    back = len(st) >= 2 and st[0] == "true" and st[1] != started and (len(st) == 2 or st[2] == "healthy")
+                else:
+                    ids = [i for i in self.containers(name) if i != cid]
+                    back = bool(ids) and docker("inspect", "-f", "{{if .State.Health}}{{.State.Health.Status}}{{else}}healthy{{end}}", ids[0])[1].strip() == "healthy"
+                if back:
+                    del pending[name]
+        for name in sorted(before):
+            self.checks.add("killed %s comes back" % name, name not in pending,
+                            "not running again after 120 s (%s)" % self.logs(name) if name in pending else "")
+
+    def teardown(self):
+        if self.target == "compose":
+            run(["docker", "compose", "-p", self.ex.project, "-f", self.file, "down", "-v", "--remove-orphans",
+                 "--timeout", "5"], timeout=180, env=self.ex.env)
+        else:
+            stack_down(self.ex.project)
+            for name in getattr(self, "created", []):
+                docker("secret", "rm", name)
+
+
+def stack_down(project):
+    if project in docker("stack", "ls", "--format", "{{.Name}}")[1].split():
+        docker("stack", "rm", project, timeout=120)
+    for _ in range(60):
+        left = docker("ps", "-aq", "--filter", "label=com.docker.stack.namespace=" + project)[1].split()
+        nets = docker("network", "ls", "-q", "--filter", "label=com.docker.stack.namespace=" + project)[1].split()
+        if not left and not nets:
+            break
+        time.sleep(1)
+    vols = docker("volume", "ls", "-q", "--filter", "label=com.docker.stack.namespace=" + project)[1].split()
+    if vols:
+        docker("volume", "rm", "-f", *vols)
+
+
+OFFICE_NETS = {}
+
+
+def office_address(restriction):
+    """A client network with an address inside the first IPv4 range of an
+    allowlist: masquerading off, so the proxy sees the client's own address."""
+    text = " ".join(restriction) if isinstance(restriction, list) else str(restriction or "")
+    cidrs = re.findall(r"(\d+\.\d+\.\d+\.\d+)/(\d+)", text)
+    if not cidrs:
+        return None
+    import ipaddress
+    net = ipaddress.ip_network("%s/%s" % cidrs[0], strict=False)
+    hosts = list(net.hosts()) if net.num_addresses > 2 else [net.network_address]
+    client = hosts[-1] if len(hosts) > 1 else hosts[0]
+    subnet = ipaddress.ip_network("%s/24" % client, strict=False)
+    name = "%s-%s" % (OFFICE_NET, str(subnet.network_address).replace(".", "-"))
+    if name not in OFFICE_NETS:
+        gateway = next(h for h in subnet.hosts() if h != client)
+        docker("network", "create", "--subnet", str(subnet), "--gateway", str(gateway),
+               "-o", "com.docker.network.bridge.enable_ip_masquerade=false", name)
+        OFFICE_NETS[name] = True
+    return name, str(client)
+
+
+# ------------------------------------------------------------------ main
+
+def main():
+    if run(["docker", "info"], timeout=30)[0] != 0:
+        print("=" * 66)
+        print("SKIPPED: examples' live tier — no Docker engine answers on this machine")
+        print("=" * 66)
+        return 0
+    only = sys.argv[1:]
+    rules = load_map()
+    host_ip = host_address()
+    work = tempfile.mkdtemp(prefix="infrac-live-")
+    swarm_started = False
+    live = {"targets": []}
+
+    def cleanup(*_):
+        for t in live["targets"]:
+            try:
+                t.teardown()
+            except Exception:
+                pass
+        for net in [OUTSIDE_NET, *OFFICE_NETS]:
+            docker("network", "rm", net)
+        if swarm_started:
+            docker("swarm", "leave", "--force")
+        shutil.rmtree(work, ignore_errors=True)
+
+    def on_signal(signum, _frame):
+        cleanup()
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    passed = failed = skipped = 0
+    started = time.time()
+    try:
+        docker("network", "create", OUTSIDE_NET)
+        print("== examples' live tier on Docker %s, host address %s" % (
+            docker("version", "--format", "{{.Server.Version}}")[1].strip(), host_ip))
+        if docker("info", "--format", "{{.Swarm.LocalNodeState}}")[1].strip() != "active":
+            rc, _, err = docker("swarm", "init", "--advertise-addr", host_ip)
+            swarm_started = rc == 0
+            if rc != 0:
+                print("SKIPPED: every swarm line — docker swarm init failed: " + err.strip()[:200])
+        swarm_ok = docker("info", "--format", "{{.Swarm.LocalNodeState}}")[1].strip() == "active"
+        names = sorted(d for d in os.listdir(os.path.join(HERE, "examples"))
+                       if os.path.isfile(os.path.join(HERE, "examples", d, "main.inf")))
+        for name in names:
+            if only and name not in only:
+                continue
+            ex = Example(name, work, rules)
+            try:
+                program = ex.prepare()
+            except Exception as err:
+                for target in ("compose", "swarm"):
+                    failed += 1
+                    print("FAIL %-22s %-7s could not prepare: %s" % (name, target, err))
+                continue
+            for target in ("compose", "swarm"):
+                t0 = time.time()
+                if ex.skip:
+                    skipped += 1
+                    print("SKIP %-22s %-7s %s" % (name, target, ex.skip))
+                    continue
+                if target == "swarm" and not swarm_ok:
+                    skipped += 1
+                    print("SKIP %-22s %-7s no swarm on this engine" % (name, target))
+                    continue
+                try:
+                    path = ex.build(program, target)
+                    ex.swap(path, target)
+                except Exception as err:
+                    failed += 1
+                    print("FAIL %-22s %-7s %s" % (name, target, err))
+                    continue
+                t = Target(ex, target, path, host_ip)
+                live["targets"].append(t)
+                try:
+                    t.up()
+                    t.routes()
+                    t.apps()
+                    t.ports()
+                    t.secrets()
+                    if target == "swarm":
+                        t.update_all()
+                    t.kill_all()
+                except Exception as err:
+                    t.checks.add("the tier itself", False, "%s: %s" % (type(err).__name__, err))
+                finally:
+                    t.teardown()
+                    live["targets"].remove(t)
+                bad = t.checks.failed()
+                n = len(t.checks.results)
+                secs = int(time.time() - t0)
+                if bad:
+                    failed += 1
+                    print("FAIL %-22s %-7s %d of %d checks failed (%d s)" % (name, target, len(bad), n, secs))
+                else:
+                    passed += 1
+                    print("ok   %-22s %-7s %d checks (%d s)" % (name, target, n, secs))
+                for check, ok, why in t.checks.results:
+                    if not ok:
+                        print("       - %s: %s" % (check, why))
+                    elif VERBOSE:
+                        print("       + %s" % check)
+    finally:
+        cleanup()
+    if skipped:
+        print("examples' live tier: %d skipped (each with its reason above)" % skipped)
+    print("examples' live tier in %d s: %d passed, %d failed" % (time.time() - started, passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Builds the live tier's images from Debian packages (no image registry is
+# needed, only the host's apt sources). One mmdebstrap run makes a root
+# filesystem of the `essential` variant plus every role's packages, and a
+# hook gives it the files and identities of each official image it stands
+# in for (entrypoints, config paths, uid/gid: they do not collide), so the
+# essential set is unpacked once; it is imported once (`docker import`) as
+# infrac-live-base:HASH, and each role is a metadata-only image on top of it
+# (ENTRYPOINT, CMD, USER, ENV, WORKDIR, VOLUME, as the official image sets
+# them), sharing its storage; the app image adds e2e/app/app.py. HASH is a
+# content hash of this script and the files under e2e/images and e2e/app
+# (the base's, of the first two only); each image is tagged
+# infrac-live-ROLE:HASH and :latest, and nothing whose HASH tag exists is
+# rebuilt. Downloaded packages are kept in $INFRAC_IMAGES_CACHE (default
+# ~/.cache/infrac-images) so a rebuild downloads nothing.
+#
+# Usage: scripts/live-images.sh
+# Roles: nginx haproxy caddy redis postgres app. Traefik is not packaged in
+# Debian, so there is no traefik image: scripts/e2e-examples.sh skips the
+# examples whose proxy is traefik, loudly, with that reason.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cache=${INFRAC_IMAGES_CACHE:-$HOME/.cache/infrac-images}
+suite=bookworm
+all_roles=(nginx haproxy caddy redis postgres app)
+
+# The packages of each role, beyond the essential set. procps gives the
+# stdlib's `pgrep` health checks something to run; curl and wget the
+# stand-in app's `http` health checks and the tier's probes.
+packages() {
+  case $1 in
+    nginx) echo nginx-light ;;
+    haproxy) echo haproxy ;;
+    caddy) echo caddy ;;
+    redis) echo redis-server ;;
+    postgres) echo postgresql-15 ;;
+    app) echo python3 wget curl ca-certificates ;;
+  esac
+}
+common=(procps openssl)
+
+# The Dockerfile instructions of each role, as the official image sets them.
+instructions() {
+  case $1 in
+    nginx) printf '%s\n' 'CMD ["nginx", "-g", "daemon off;"]' ;;
+    haproxy) printf '%s\n' 'ENTRYPOINT ["/usr/local/bin/haproxy-entrypoint.sh"]' \
+      'CMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]' 'USER haproxy' \
+      'WORKDIR /var/lib/haproxy' ;;
+    caddy) printf '%s\n' 'CMD ["caddy", "run", "--config", "/etc/caddy/Caddyfile", "--adapter", "caddyfile"]' \
+      'ENV XDG_CONFIG_HOME=/config XDG_DATA_HOME=/data' 'WORKDIR /srv' 'VOLUME ["/config", "/data"]' ;;
+    redis) printf '%s\n' 'ENTRYPOINT ["/usr/local/bin/redis-entrypoint.sh"]' 'CMD ["redis-server"]' \
+      'WORKDIR /data' 'VOLUME ["/data"]' ;;
+    postgres) printf '%s\n' 'ENTRYPOINT ["/usr/local/bin/postgres-entrypoint.sh"]' 'CMD ["postgres"]' \
+      'ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      'ENV PGDATA=/var/lib/postgresql/data' 'VOLUME ["/var/lib/postgresql/data"]' ;;
+    app) printf '%s\n' 'ENTRYPOINT ["python3", "/app/app.py"]' 'USER 10001:10001' \
+      'ENV PYTHONUNBUFFERED=1' 'WORKDIR /app' ;;
+  esac
+}
+
+# The customize hook, run with the new root as $1: every role's files and
+# identities, as its official image has them.
+customize() {
+  local root=$1 img=$here/e2e/images
+  # remap NAME UID GID: give a user the official image's uid/gid, files included.
+  remap() {
+    local name=$1 uid=$2 gid=$3 old_uid old_gid
+    if grep -q "^$name:" "$root/etc/passwd"; then
+      old_uid=$(awk -F: -v n="$name" '$1 == n {print $3}' "$root/etc/passwd")
+      old_gid=$(awk -F: -v n="$name" '$1 == n {print $4}' "$root/etc/passwd")
+      sed -i "s/^$name:x:$old_uid:$old_gid:/$name:x:$uid:$gid:/" "$root/etc/passwd"
+      sed -i "s/^$name:x:$old_gid:/$name:x:$gid:/" "$root/etc/group"
+      find "$root" -xdev \( -uid "$old_uid" -o -gid "$old_gid" \) -exec chown -h "$uid:$gid" {} +
+    else
+      echo "$name:x:$gid:" >> "$root/etc/group"
+      echo "$name:x:$uid:$gid::/nonexistent:/usr/sbin/nologin" >> "$root/etc/passwd"
+    fi
+  }
+  mkdir -p "$root/usr/local/bin"
+  # nginx: config under /etc/nginx (conf.d included), temp files under
+  # /var/cache/nginx (a tmpfs in the stdlib), logs to the container's
+  # output, workers as `nginx` (101). Debian's nginx has no user of its
+  # own: it is added after the packages' users have their uids (below).
+  rm -rf "$root/etc/nginx/sites-enabled" "$root/etc/nginx/sites-available" "$root/var/lib/nginx"
+  ln -s /var/cache/nginx "$root/var/lib/nginx"
+  mkdir -p "$root/etc/nginx/conf.d" "$root/var/cache/nginx" "$root/usr/share/nginx/html"
+  cp "$img/nginx.conf" "$root/etc/nginx/nginx.conf"
+  cp "$img/nginx-default.conf" "$root/etc/nginx/conf.d/default.conf"
+  echo "infrac-live nginx stock page" > "$root/usr/share/nginx/html/index.html"
+  ln -sf /dev/stdout "$root/var/log/nginx/access.log"
+  ln -sf /dev/stderr "$root/var/log/nginx/error.log"
+  # haproxy: config at /usr/local/etc/haproxy/haproxy.cfg (none shipped,
+  # as in the official image), running as `haproxy` (99).
+  remap haproxy 99 99
+  mkdir -p "$root/usr/local/etc/haproxy" "$root/var/lib/haproxy"
+  chown 99:99 "$root/var/lib/haproxy"
+  rm -f "$root/etc/haproxy/haproxy.cfg"
+  cp "$img/haproxy-entrypoint.sh" "$root/usr/local/bin/"
+  # caddy: /etc/caddy/Caddyfile, state under /config and /data, as root.
+  mkdir -p "$root/etc/caddy" "$root/config" "$root/data" "$root/srv" "$root/usr/share/caddy"
+  cp "$img/Caddyfile" "$root/etc/caddy/Caddyfile"
+  echo "infrac-live caddy stock page" > "$root/usr/share/caddy/index.html"
+  # redis (999:1000) working in /data, as the official Alpine image.
+  remap redis 999 1000
+  chown 999:1000 "$root/data"
+  cp "$img/redis-entrypoint.sh" "$root/usr/local/bin/"
+  # postgres (70:70), as the official Alpine image; PGDATA owned by it and
+  # world-writable with the sticky bit, so a fresh volume works for a root
+  # start and a non-root start alike. No Debian cluster.
+  remap postgres 70 70
+  rm -rf "$root/etc/postgresql" "$root/var/lib/postgresql/15"
+  mkdir -p "$root/var/lib/postgresql/data" "$root/var/run/postgresql"
+  chown 70:70 "$root/var/lib/postgresql" "$root/var/lib/postgresql/data" "$root/var/run/postgresql"
+  chmod 1777 "$root/var/lib/postgresql/data"
+  cp "$img/postgres-entrypoint.sh" "$root/usr/local/bin/"
+  # Users no package created, once the others have their final uids (the
+  # caddy package's own user is moved out of the way; caddy runs as root).
+  grep -q '^caddy:' "$root/etc/passwd" && remap caddy 1001 1001
+  remap nginx 101 101
+  # The stand-in app's user (its code is added by the app image itself).
+  remap app 10001 10001
+  chmod 755 "$root"/usr/local/bin/*
+  # Nothing of apt's state is needed at run time.
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin "$root"/var/cache/debconf/*-old
+}
+
+# The base's hash covers what makes the root filesystem (the suite, the
+# package lists, the customize hook and the files under e2e/images); the
+# roles' hash adds their instructions and the stand-in app, so changing
+# those rebuilds only the roles' thin images.
+base_hash=$( { echo "$suite ${common[*]}"; declare -f packages customize
+  find "$here/e2e/images" -type f | sort | xargs cat; } | sha256sum | cut -c1-12)
+hash=$( { echo "$base_hash"; declare -f instructions; cat "$here/e2e/app/app.py"; } | sha256sum | cut -c1-12)
+
+if [ "${1:-}" = --customize ]; then customize "$2"; exit 0; fi
+if ! docker info >/dev/null 2>&1; then
+  echo "SKIPPED: live images — no Docker engine answers on this machine"
+  exit 0
+fi
+if ! command -v mmdebstrap >/dev/null; then
+  apt-get update -qq >/dev/null && apt-get install -y -qq mmdebstrap >/dev/null
+fi
+mkdir -p "$cache/debs"
+sources=$(ls /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1 || true)
+[ -n "$sources" ] || sources=/etc/apt/sources.list
+
+started=$SECONDS
+base=infrac-live-base:$base_hash
+echo "== live images (Debian $suite; base $base_hash, roles $hash)"
+if docker image inspect "$base" >/dev/null 2>&1; then
+  echo "  base: cached ($base)"
+else
+  include=("${common[@]}")
+  for role in "${all_roles[@]}"; do read -ra p <<<"$(packages "$role")"; include+=("${p[@]}"); done
+  # The essential set and the roles' packages only (no apt, no recommends,
+  # no documentation), with downloaded .debs kept across builds.
+  mmdebstrap --quiet --variant=essential --mode=root --format=tar \
+    --include="$(IFS=,; echo "${include[*]}")" \
+    --aptopt='APT::Install-Recommends "false"' \
+    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+    --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+    --skip=essential/unlink \
+    --setup-hook="mkdir -p \"\$1/var/cache/apt/archives\" && cp -a '$cache/debs/.' \"\$1/var/cache/apt/archives/\" 2>/dev/null; true" \
+    --customize-hook="cp -n \"\$1\"/var/cache/apt/archives/*.deb '$cache/debs/' 2>/dev/null; rm -f \"\$1\"/var/cache/apt/archives/*.deb; true" \
+    --customize-hook="'$here/scripts/live-images.sh' --customize \"\$1\"" \
+    "$suite" - "$sources" \
+    | docker import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' - "$base" >/dev/null
+  echo "  base: built $base in $((SECONDS - started)) s, $(docker image inspect -f '{{.Size}}' "$base" | awk '{printf "%.0f MB", $1/1e6}')"
+fi
+# Each role: one commit of a stopped container of the base, with the role's
+# instructions as --change (and the app's code copied in): no layer but the
+# app's one file, and seconds per role.
+for role in "${all_roles[@]}"; do
+  tag="infrac-live-$role:$hash"
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    args=()
+    while IFS= read -r change; do args+=(--change "$change"); done < <(instructions "$role")
+    cid=$(docker create "$base" /bin/true)
+    [ "$role" = app ] && docker cp "$here/e2e/app" "$cid:/app"
+    docker commit "${args[@]}" "$cid" "$tag" >/dev/null
+    docker rm "$cid" >/dev/null
+  fi
+  docker tag "$tag" "infrac-live-$role:latest"
+done
+echo "live images ready in $((SECONDS - started)) s: ${all_roles[*]} (infrac-live-ROLE:$hash)"
