@@ -15,3 +15,5 @@ for example in "$here"/examples/*/main.inf; do
   dirs+=("$out/$name")
 done
 "$here/scripts/validate-outputs.sh" --all-targets "${dirs[@]}"
+# The proxies' own configurations, checked by nginx, haproxy and caddy.
+INFRAC="$infrac" "$here/scripts/proxy-configs-check.sh"

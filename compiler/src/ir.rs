@@ -4,12 +4,14 @@
 //! with the source span to point a diagnostic at.
 
 mod exposure;
+mod proxy;
 mod quantity;
 
 /// Every IR item points back into the source with one of these.
 pub use crate::span::Span;
 
 pub use exposure::{local_peers, Exposure, Hop, Ranges};
+pub use proxy::{ProxyKind, Tls};
 pub use quantity::{Bytes, Duration, MilliCpu, QuantityError};
 
 macro_rules! id_type {
@@ -252,8 +254,14 @@ pub struct Port {
 
 #[derive(Debug, Clone)]
 pub struct Route {
-    /// A host name (`app.example.com`) or a path (`/api`).
+    /// A host name (`app.example.com`), a path (`/api`), or both
+    /// (`app.example.com/api`), as written.
     pub matcher: String,
+    /// The matcher's host, checked as an RFC 1123 name; `None` for a
+    /// route on a path alone (any host).
+    pub host: Option<String>,
+    /// The matcher's path, `/` when it names none.
+    pub path: String,
     pub target: ServiceId,
     pub port: u16,
     /// The route's own allowlist, `restricted(...)` after the target.
@@ -423,6 +431,8 @@ pub struct Service {
     pub stop_grace_period: Option<Duration>,
     pub ports: Vec<Port>,
     pub routes: Vec<Route>,
+    /// The certificate and key a proxy serves its routes' hosts with.
+    pub tls: Option<Tls>,
     /// Where each attribute was set (in the service or its template), for
     /// rules that point at an attribute rather than a port.
     pub attr_spans: Vec<(String, Span)>,

@@ -172,6 +172,12 @@ pub const SERVICE: &[Attr] = &[
         "secrets mounted as files at /run/secrets/NAME",
     ),
     attr(
+        "tls",
+        ValueType::Map(TLS),
+        RUNTIMES,
+        "a proxy's certificate and key secrets: its routes' hosts serve HTTPS",
+    ),
+    attr(
         "env",
         ValueType::StringMap,
         RUNTIMES,
@@ -418,6 +424,25 @@ pub const PLACEMENT: &[Attr] = &[
 
 /// The keys of [`PLACEMENT`].
 pub const PLACEMENT_KEYS: [&str; PLACEMENT.len()] = keys(PLACEMENT);
+
+/// The keys of `tls = { ... }`.
+pub const TLS: &[Attr] = &[
+    attr(
+        "cert",
+        ValueType::Reference("secret"),
+        RUNTIMES,
+        "the secret holding the PEM certificate chain",
+    ),
+    attr(
+        "key",
+        ValueType::Reference("secret"),
+        RUNTIMES,
+        "the secret holding the PEM private key",
+    ),
+];
+
+/// The keys of [`TLS`].
+pub const TLS_KEYS: [&str; TLS.len()] = keys(TLS);
 
 /// A node's attributes.
 pub const NODE: &[Attr] = &[

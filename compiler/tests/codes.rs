@@ -17,7 +17,7 @@ use infrac::diagnostics::Code;
 /// on files made for the purpose.
 const BUILD_ONLY: &[&str] = &[
     "E0005", "E0006", "E0007", "E0008", "E5001", "E5002", "E5003", "W5001", "W5002", "W5003",
-    "W5004", "E5010", "E6001", "W6001",
+    "W5004", "E5010", "E5015", "E5016", "E5017", "W5015", "E6001", "W6001",
 ];
 
 /// Import codes (6xxx) are all build-only: their fixtures are YAML files

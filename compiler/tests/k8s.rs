@@ -361,13 +361,12 @@ fn exactly_the_declared_dependencies_may_talk() {
 }
 
 #[test]
-fn public_routes_become_tls_ingresses_and_restricted_ones_carry_the_allowlist() {
+fn public_routes_become_ingresses_and_restricted_ones_carry_the_allowlist() {
     let out = Output::of("shop.inf", SHOP);
     let app = out.named("Ingress", "web-app-example-com");
     assert_eq!(s(&app["spec"]["ingressClassName"]), "nginx");
-    let tls = &seq(&app["spec"]["tls"])[0];
-    assert_eq!(s(&tls["secretName"]), "shop-tls");
-    assert_eq!(s(&seq(&tls["hosts"])[0]), "app.example.com");
+    // The proxy has no `tls`: no certificate to name, no TLS section.
+    assert!(app["spec"]["tls"].is_badvalue());
     let rule = &seq(&app["spec"]["rules"])[0];
     assert_eq!(s(&rule["host"]), "app.example.com");
     let path = &seq(&rule["http"]["paths"])[0];
@@ -670,7 +669,7 @@ service side {
     let rule = &seq(&inner["spec"]["rules"])[0];
     assert!(rule["host"].is_badvalue());
     assert_eq!(s(&seq(&rule["http"]["paths"])[0]["path"]), "/inner");
-    assert!(seq(&inner["spec"]["tls"])[0]["hosts"].is_badvalue());
+    assert!(inner["spec"]["tls"].is_badvalue());
     // inner hands on only what reaches it: the office range, not the world.
     let deep = out.named("Ingress", "inner-deep-example-com");
     assert_eq!(

@@ -14,7 +14,7 @@
 //! host cannot run the copies side by side; an `external(...)` secret is an
 //! error, since `docker compose up` has no store to read it from.
 
-use super::docker::{self, ranges, Deployer};
+use super::docker::{self, Deployer};
 use super::yaml::{Map, Node};
 use super::{Artifact, Options};
 use crate::diagnostics::{Code, Diagnostic};
@@ -39,10 +39,16 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
     root.insert_map("volumes", docker::top_level_volumes(model));
     root.insert_map("secrets", secrets(model, &mut diagnostics));
     let header = super::generated_header(options);
-    (
-        docker::files(FILE, &header, &root, model, options),
-        diagnostics,
-    )
+    let configs = super::proxy::realise(
+        model,
+        super::Target::Compose,
+        options,
+        &mut root,
+        &mut diagnostics,
+    );
+    let mut files = docker::files(FILE, &header, &root, model, options);
+    files.extend(configs);
+    (files, diagnostics)
 }
 
 fn port_spec(host_ip: &str, host: u16, container: u16, protocol: crate::ir::Protocol) -> String {
@@ -129,22 +135,8 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
     }
     deploy.insert_map("resources", docker::resources(&s.resources));
     m.insert_map("deploy", deploy);
-    let route_notes: Vec<String> = s
-        .routes
-        .iter()
-        .filter_map(|r| {
-            let nets = r.restriction.as_ref()?;
-            Some(format!(
-                "route {} -> {}:{} must be limited to {} by this proxy's own configuration",
-                r.matcher,
-                model.service(r.target).name,
-                r.port,
-                ranges(nets)
-            ))
-        })
-        .collect();
-    let comment = (!route_notes.is_empty()).then(|| route_notes.join("\n"));
-    (m, comment)
+    // Routes are the proxy's own configuration (`super::proxy`).
+    (m, None)
 }
 
 /// Compose runs every replica on one host: copies that publish a port, or

@@ -68,6 +68,7 @@
 
 mod container;
 mod network;
+mod routes;
 mod volumes;
 mod workload;
 
@@ -84,14 +85,13 @@ pub use workload::Kind;
 pub const DIR: &str = "k8s";
 /// The kustomization that lists every manifest.
 pub const KUSTOMIZATION: &str = "kustomization.yaml";
-/// The namespace the Ingress controller runs in.
+/// The namespace ingress-nginx runs in (the controller of nginx proxies;
+/// the others' are in [`routes::controller_namespace`]).
 pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
-/// The IngressClass every Ingress names.
-pub const INGRESS_CLASS: &str = "nginx";
 
 pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>) {
     let plan = Plan::new(model, options);
-    let mut diagnostics = Vec::new();
+    let mut diagnostics = plan.route_errors.clone();
     let header = Header::new(&plan);
     // Each object is rendered as soon as it is built and its tree dropped:
     // holding every tree until the end took five times the memory of the
@@ -116,7 +116,7 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
         objects.push(render(workload::workload(&plan, id, &mut diagnostics)));
     }
     objects.extend(ids().filter_map(|id| workload::disruption_budget(&plan, id).map(render)));
-    objects.extend(network::ingresses(&plan).into_iter().map(render));
+    objects.extend(routes::ingresses(&plan).into_iter().map(render));
     (files(&plan, &header, objects), diagnostics)
 }
 
@@ -131,6 +131,8 @@ pub(crate) struct Plan<'a> {
     pub(crate) names: Vec<String>,
     pub(crate) kinds: Vec<Kind>,
     pub(crate) routes: Vec<RoutePlan>,
+    /// What the routes cannot be on Kubernetes (E5015, E5017).
+    route_errors: Vec<Diagnostic>,
     pub(crate) balancers: Vec<Balancer>,
     /// The headless Service of each StatefulSet, by [`ServiceId`].
     pub(crate) headless: Vec<Option<String>>,
@@ -138,15 +140,7 @@ pub(crate) struct Plan<'a> {
     routed: HashMap<(ServiceId, u16), Exposure>,
 }
 
-/// A route with the reach it hands on.
-pub(crate) struct RoutePlan {
-    pub(crate) proxy: ServiceId,
-    pub(crate) index: usize,
-    /// The proxy's reach narrowed by the route's own allowlist.
-    pub(crate) handed: Exposure,
-    /// The Ingress it becomes, when it hands on more than `internal`.
-    pub(crate) ingress: Option<String>,
-}
+pub(crate) use routes::RoutePlan;
 
 /// A LoadBalancer Service: the ports of one service that share one
 /// declared exposure and that no route already carries.
@@ -173,11 +167,12 @@ impl<'a> Plan<'a> {
             names,
             kinds,
             routes: Vec::new(),
+            route_errors: Vec::new(),
             balancers: Vec::new(),
             headless: Vec::new(),
             routed: HashMap::new(),
         };
-        plan.routes = plan.plan_routes();
+        (plan.routes, plan.route_errors) = routes::plan(model, &plan.names);
         plan.routed = plan.plan_routed();
         // Services share one name space: the extra ones take names no
         // service has (`web-public` for `web` is not a service `web-public`).
@@ -194,33 +189,6 @@ impl<'a> Plan<'a> {
         plan
     }
 
-    fn plan_routes(&self) -> Vec<RoutePlan> {
-        let mut taken = Taken::new();
-        let mut out = Vec::new();
-        for (p, proxy) in self.model.services.iter().enumerate() {
-            for (index, route) in proxy.routes.iter().enumerate() {
-                // The checker settled what each route hands on; a proxy
-                // with no port of its own hands on nothing.
-                let Some(handed) = route.handed.clone() else {
-                    continue;
-                };
-                let ingress = (handed.rank() >= 2).then(|| {
-                    claim(
-                        &mut taken,
-                        &format!("{}-{}", self.names[p], matcher_slug(&route.matcher)),
-                    )
-                });
-                out.push(RoutePlan {
-                    proxy: ServiceId(p as u32),
-                    index,
-                    handed,
-                    ingress,
-                });
-            }
-        }
-        out
-    }
-
     /// The reach the Ingresses carry to a port: the join of what every
     /// route that becomes an Ingress hands on to it.
     fn routed_reach(&self, target: ServiceId, port: u16) -> Option<&Exposure> {
@@ -229,12 +197,13 @@ impl<'a> Plan<'a> {
 
     fn plan_routed(&self) -> HashMap<(ServiceId, u16), Exposure> {
         let mut routed: HashMap<(ServiceId, u16), Exposure> = HashMap::new();
-        for r in self.routes.iter().filter(|r| r.ingress.is_some()) {
+        for r in &self.routes {
+            let Some(ingress) = &r.ingress else { continue };
             let route = self.route(r);
             routed
                 .entry((route.target, route.port))
-                .and_modify(|e| *e = e.join(&r.handed))
-                .or_insert_with(|| r.handed.clone());
+                .and_modify(|e| *e = e.join(&ingress.reach))
+                .or_insert_with(|| ingress.reach.clone());
         }
         routed
     }
@@ -568,14 +537,7 @@ fn prerequisites(plan: &Plan<'_>) -> Vec<String> {
         };
         lines.push(format!("  {how}"));
     }
-    if plan.routes.iter().any(|r| r.ingress.is_some()) {
-        lines.push(format!(
-            "Ingresses need ingress-nginx in namespace `{INGRESS_NAMESPACE}` (its Service with externalTrafficPolicy: Local, so allowlists see client addresses)"
-        ));
-        lines.push(format!(
-            "and the TLS Secret `{ns}-tls` in `{ns}` (e.g. from cert-manager)."
-        ));
-    }
+    lines.extend(routes::prerequisites(plan));
     lines
 }
 
@@ -623,16 +585,6 @@ pub(crate) fn claim(taken: &mut Taken, raw: &str) -> String {
     name
 }
 
-/// `app.example.com` → `app-example-com`, `/api/v1` → `api-v1`, `/` → `root`.
-fn matcher_slug(matcher: &str) -> String {
-    let slug = dns_label(matcher.trim_start_matches('/'));
-    if slug.is_empty() || matcher == "/" {
-        "root".to_string()
-    } else {
-        slug
-    }
-}
-
 /// The protocol as Kubernetes spells it.
 pub(crate) fn protocol(p: crate::ir::Protocol) -> &'static str {
     match p {
@@ -656,9 +608,9 @@ mod tests {
         assert_eq!(dns_label("Node__Exporter"), "node-exporter");
         assert_eq!(dns_label("9lives"), "x-9lives");
         assert_eq!(dns_label(&"a".repeat(80)).len(), 63);
-        assert_eq!(matcher_slug("app.example.com"), "app-example-com");
-        assert_eq!(matcher_slug("/api/v1"), "api-v1");
-        assert_eq!(matcher_slug("/"), "root");
+        assert_eq!(routes::matcher_slug("app.example.com"), "app-example-com");
+        assert_eq!(routes::matcher_slug("/api/v1"), "api-v1");
+        assert_eq!(routes::matcher_slug("/"), "root");
         assert_eq!(
             unique_names(["a-b".to_string(), "a_b".to_string()].into_iter()),
             vec!["a-b".to_string(), "a-b-2".to_string()]

@@ -9,6 +9,7 @@ mod docker;
 pub mod k8s;
 mod names;
 mod promises;
+pub mod proxy;
 pub mod swarm;
 pub mod terraform;
 pub mod yaml;

@@ -74,10 +74,16 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
         "no-new-privileges: set \"no-new-privileges\": true in every node's /etc/docker/daemon.json (stack deploy ignores security_opt)"
             .to_string(),
     );
-    (
-        docker::files(FILE, &header, &root, model, options),
-        diagnostics,
-    )
+    let configs = super::proxy::realise(
+        model,
+        super::Target::Swarm,
+        options,
+        &mut root,
+        &mut diagnostics,
+    );
+    let mut files = docker::files(FILE, &header, &root, model, options);
+    files.extend(configs);
+    (files, diagnostics)
 }
 
 fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> Map {

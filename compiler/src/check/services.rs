@@ -9,6 +9,7 @@ mod ports;
 mod templates;
 
 pub use maps::{is_duration, memory_bytes};
+pub(super) use ports::route_matchers;
 use templates::Merged;
 
 use super::Ctx;
@@ -118,9 +119,22 @@ impl<'a> Ctx<'a> {
             Some(attr) => self.dependency_list(&attr.value),
             None => Vec::new(),
         };
-        let secrets = a("secrets")
+        let mut secrets = a("secrets")
             .map(|v| self.references(v, DeclKind::Secret, "`secrets`", SecretId))
             .unwrap_or_default();
+        let tls = m
+            .attrs
+            .get("tls")
+            .and_then(|attr| self.tls(&attr.value, attr.span));
+        // The proxy reads its certificate and key as files, like any
+        // secret: they are mounted whether or not `secrets` lists them.
+        if let Some(t) = &tls {
+            for id in [t.cert, t.key] {
+                if !secrets.contains(&id) {
+                    secrets.push(id);
+                }
+            }
+        }
         let mut env = a("env").map(|v| self.env(v)).unwrap_or_default();
         let mounts = a("mounts").map(|v| self.mounts(v)).unwrap_or_default();
         let strings = |ctx: &mut Self, key: &str| {
@@ -212,6 +226,7 @@ impl<'a> Ctx<'a> {
             stop_grace_period,
             ports,
             routes,
+            tls,
             attr_spans,
             accepted: Vec::new(),
             span: decl.span,

@@ -100,6 +100,7 @@ catalogue! {
     CannotWaive          = "E1012", "cannot-waive",          Error,   NotAFinding, "an `allow` for a finding that may never be waived";
     TemplateCycle        = "E1013", "template-cycle",        Error,   NotAFinding, "templates that extend each other in a cycle";
     ValueOutOfRange      = "E1014", "value-out-of-range",    Error,   NotAFinding, "a duration, amount of memory or number of CPUs beyond any deployment";
+    InvalidRoute         = "E1015", "invalid-route",         Error,   NotAFinding, "a route whose host is not a DNS name or whose path is not a URL path";
     UnusedWaiver         = "W1001", "unused-waiver",         Warning, NotAFinding, "an `allow` that matches no finding";
 
     // 2xxx: exposure and reachability
@@ -141,10 +142,14 @@ catalogue! {
     NoSecretStore        = "E5002", "no-secret-store",       Error,   NotAFinding, "an external secret on a target that has no secret store";
     NoEligibleNode       = "E5003", "no-eligible-node",      Error,   NotAFinding, "a service whose placement matches none of the program's nodes";
     NameTooLong          = "E5010", "name-too-long",         Error,   NotAFinding, "a name longer than the chosen target can carry";
+    RouteUnrealised      = "E5015", "route-unrealised",      Error,   NotAFinding, "a route the chosen target cannot turn into proxy configuration";
+    RouteClientHidden    = "E5016", "route-client-hidden",   Error,   NotAFinding, "a restricted route whose proxy cannot see the client's address";
+    RouteConflict        = "E5017", "route-conflict",        Error,   NotAFinding, "two routes that claim one host and path for different backends";
     TargetNarrows        = "W5001", "target-narrows",        Warning, NotAFinding, "an exposure the target can only express more narrowly";
     PlacementShort       = "W5002", "placement-short",       Warning, NotAFinding, "more replicas than the nodes that can run them side by side";
     IgnoredByTarget      = "W5003", "ignored-by-target",     Warning, NotAFinding, "a setting the target's deployer ignores";
     DataNotKept          = "W5004", "data-not-kept",         Warning, NotAFinding, "an image's data directory on no volume, on a target that loses it";
+    RoutePlaintext       = "W5015", "route-plaintext",       Warning, NotAFinding, "a proxy that serves port 443 as plain HTTP: it has no `tls`";
 
     // 6xxx: import
     ImportInvalid        = "E6001", "import-invalid",        Error,   NotAFinding, "the imported file is not valid compose/YAML";

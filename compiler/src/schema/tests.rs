@@ -54,7 +54,7 @@ fn the_book_lists_every_key_with_its_targets() {
         (
             SERVICE_PAGE,
             "service.md",
-            &[SERVICE, USER, DATA, HEALTH, RESOURCES, PLACEMENT][..],
+            &[SERVICE, USER, DATA, HEALTH, RESOURCES, PLACEMENT, TLS][..],
         ),
         (NODES_PAGE, "nodes.md", &[NODE, PROVIDER][..]),
         (
@@ -74,7 +74,8 @@ fn the_book_lists_every_key_with_its_targets() {
 #[test]
 fn keys_are_unique_and_documented() {
     for table in [
-        SERVICE, USER, DATA, HEALTH, RESOURCES, PLACEMENT, NODE, NETWORK, VOLUME, SECRET, PROVIDER,
+        SERVICE, USER, DATA, HEALTH, RESOURCES, PLACEMENT, TLS, NODE, NETWORK, VOLUME, SECRET,
+        PROVIDER,
     ] {
         for (i, a) in table.iter().enumerate() {
             assert!(!a.doc.is_empty(), "`{}` has no doc line", a.key);

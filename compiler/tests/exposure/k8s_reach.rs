@@ -30,12 +30,27 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::IpNet;
 use yaml_rust2::Yaml;
 
-/// The namespace the ingress controller runs in (ingress-nginx's default).
-pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
+/// The namespace each Ingress class's controller runs in (each
+/// controller's default install).
+pub const CONTROLLERS: &[(&str, &str)] = &[
+    ("caddy", "caddy-system"),
+    ("haproxy", "haproxy-controller"),
+    ("nginx", "ingress-nginx"),
+    ("traefik", "traefik"),
+];
 /// The allowlist annotation of ingress-nginx.
 const ALLOWLIST: &str = "nginx.ingress.kubernetes.io/whitelist-source-range";
 /// Its newer spelling, which must agree when both are present.
 const ALLOWLIST_NEW: &str = "nginx.ingress.kubernetes.io/allowlist-source-range";
+/// The allowlist annotation of the HAProxy controller.
+const ALLOWLIST_HAPROXY: &str = "haproxy.org/allow-list";
+
+fn controller_namespace(class: &str) -> Option<&'static str> {
+    CONTROLLERS
+        .iter()
+        .find(|(c, _)| *c == class)
+        .map(|(_, ns)| *ns)
+}
 
 /// A set of address ranges: sorted, none inside another.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -392,12 +407,16 @@ impl Cluster {
                 _ => None,
             }))
         };
-        let controller =
-            anyone || admitted.contains(&Peer::Namespace(INGRESS_NAMESPACE.to_string()));
+        let controller_admitted = |class: &str| {
+            anyone
+                || controller_namespace(class)
+                    .is_some_and(|ns| admitted.contains(&Peer::Namespace(ns.to_string())))
+        };
+        let any_controller = CONTROLLERS.iter().any(|(c, _)| controller_admitted(c));
         let other_namespaces = admitted
             .iter()
             .filter_map(|p| match p {
-                Peer::Namespace(n) if n != INGRESS_NAMESPACE => Some(n.clone()),
+                Peer::Namespace(n) if CONTROLLERS.iter().all(|(_, ns)| n != ns) => Some(n.clone()),
                 _ => None,
             })
             .collect();
@@ -444,11 +463,24 @@ impl Cluster {
                     Ranges::everyone()
                 }
             };
-            // Another controller would not read the annotation: everyone.
-            let allow = match ing["spec"]["ingressClassName"].as_str() {
-                Some("nginx") => allow,
+            // Each controller reads its own annotation only: another's
+            // is no allowlist at all.
+            let class = ing["spec"]["ingressClassName"].as_str().unwrap_or("");
+            let allow = match class {
+                "nginx" => allow,
+                "haproxy" => {
+                    assert!(
+                        annotations[ALLOWLIST].is_badvalue(),
+                        "an nginx allowlist on a haproxy Ingress: nobody reads it"
+                    );
+                    match annotations[ALLOWLIST_HAPROXY].as_str() {
+                        Some(list) => Ranges::of(list.split(',').map(|r| cidr(r.trim()))),
+                        None => Ranges::everyone(),
+                    }
+                }
                 _ => Ranges::everyone(),
             };
+            let controller = controller_admitted(class);
             let spec = &ing["spec"];
             let backends = seq(&spec["rules"])
                 .iter()
@@ -498,7 +530,7 @@ impl Cluster {
             peers,
             addressable,
             other_namespaces,
-            controller_unused: controller && !anyone && !routed,
+            controller_unused: any_controller && !anyone && !routed,
         }
     }
 }

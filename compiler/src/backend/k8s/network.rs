@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{claim, narrows, protocol, Balancer, Object, Plan, INGRESS_CLASS, INGRESS_NAMESPACE};
+use super::{claim, narrows, protocol, Balancer, Object, Plan};
 use crate::backend::yaml::{strings, Map, Node};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Protocol;
@@ -169,76 +169,6 @@ fn balancer(plan: &Plan<'_>, b: &Balancer) -> Object {
     o
 }
 
-pub(super) fn ingresses(plan: &Plan<'_>) -> Vec<Object> {
-    plan.routes
-        .iter()
-        .filter_map(|r| Some(ingress(plan, r, r.ingress.as_ref()?)))
-        .collect()
-}
-
-/// The Ingress of one route: its host (or its path on no host), TLS, and
-/// the allowlist of the reach the route hands on.
-fn ingress(plan: &Plan<'_>, r: &super::RoutePlan, name: &str) -> Object {
-    let route = plan.route(r);
-    let mut annotations = Map::new();
-    let reach = match &r.handed {
-        Exposure::Restricted(nets) => {
-            let ranges: Vec<String> = nets.iter().map(|n| n.to_string()).collect();
-            let ranges = ranges.join(",");
-            // ingress-nginx reads the first; releases since 1.9 also the second.
-            for key in ["whitelist-source-range", "allowlist-source-range"] {
-                annotations.insert(
-                    format!("nginx.ingress.kubernetes.io/{key}"),
-                    ranges.as_str(),
-                );
-            }
-            format!("{} only", crate::backend::docker::ranges(nets))
-        }
-        _ => "anywhere".to_string(),
-    };
-    let host = (!route.matcher.starts_with('/')).then_some(route.matcher.as_str());
-    let mut port = Map::new();
-    port.insert("number", route.port);
-    let mut service = Map::new();
-    service
-        .insert("name", plan.name(route.target))
-        .insert("port", port);
-    let mut backend = Map::new();
-    backend.insert("service", service);
-    let mut path = Map::new();
-    path.insert("path", host.map_or(route.matcher.as_str(), |_| "/"))
-        .insert("pathType", "Prefix")
-        .insert("backend", backend);
-    let mut http = Map::new();
-    http.insert("paths", Node::Seq(vec![Node::Map(path)]));
-    let mut rule = Map::new();
-    rule.insert_some("host", host);
-    rule.insert("http", http);
-    let mut tls = Map::new();
-    if let Some(h) = host {
-        tls.insert("hosts", strings(&[h]));
-    }
-    tls.insert("secretName", format!("{}-tls", plan.namespace));
-    let mut spec = Map::new();
-    spec.insert("ingressClassName", INGRESS_CLASS)
-        .insert("tls", Node::Seq(vec![Node::Map(tls)]))
-        .insert("rules", Node::Seq(vec![Node::Map(rule)]));
-    let mut o = Object::new(
-        "networking.k8s.io/v1",
-        "Ingress",
-        plan.metadata(name, Some(route.target), annotations),
-    )
-    .note(format!(
-        "`{}` routes {} -> {}:{}: reachable from {reach}, the reach it hands on.",
-        plan.service(r.proxy).name,
-        route.matcher,
-        plan.service(route.target).name,
-        route.port,
-    ));
-    o.body.insert("spec", spec);
-    o
-}
-
 /// A port and protocol a policy admits.
 type PortKey = (u16, Protocol);
 
@@ -371,27 +301,36 @@ pub(super) fn policies(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Ve
             )),
         );
     }
-    let mut routed: BTreeMap<ServiceId, BTreeSet<PortKey>> = BTreeMap::new();
-    for r in plan.routes.iter().filter(|r| r.ingress.is_some()) {
+    let mut routed: BTreeMap<ServiceId, (BTreeSet<&str>, BTreeSet<PortKey>)> = BTreeMap::new();
+    for r in &plan.routes {
+        let Some(ingress) = &r.ingress else { continue };
         let route = plan.route(r);
         if let Some(p) = plan.service(route.target).port(route.port) {
-            routed
-                .entry(route.target)
-                .or_default()
-                .insert((p.container, p.protocol));
+            let entry = routed.entry(route.target).or_default();
+            entry
+                .0
+                .insert(super::routes::controller_namespace(ingress.class));
+            entry.1.insert((p.container, p.protocol));
         }
     }
-    for (target, ports) in routed {
-        let mut from = Map::new();
-        from.insert("namespaceSelector", namespace_selector(INGRESS_NAMESPACE));
+    for (target, (namespaces, ports)) in routed {
+        let from: Vec<Node> = namespaces
+            .iter()
+            .map(|ns| {
+                let mut from = Map::new();
+                from.insert("namespaceSelector", namespace_selector(ns));
+                Node::Map(from)
+            })
+            .collect();
+        let list: Vec<String> = namespaces.iter().map(|n| format!("`{n}`")).collect();
         out.push(
             policy(
                 plan,
                 &claim(&mut taken, &format!("ingress-controller-to-{}", plan.name(target))),
                 Some(target),
-                spec_for(pods(plan, target), "Ingress", vec![rule("from", vec![Node::Map(from)], &ports)]),
+                spec_for(pods(plan, target), "Ingress", vec![rule("from", from, &ports)]),
             )
-            .note(format!("Routes lead here through the ingress controller in `{INGRESS_NAMESPACE}`; the Ingress holds any allowlist.")),
+            .note(format!("Routes lead here through the ingress controller in {}; the Ingress holds any allowlist.", list.join(", "))),
         );
     }
     for b in &plan.balancers {
@@ -473,7 +412,12 @@ fn edges(
             edges.entry((client, *server)).or_default().extend(ports);
         }
     }
-    for r in plan.routes.iter().filter(|r| r.ingress.is_none()) {
+    // A route absorbed into another's Ingress is served by the controller.
+    for r in plan
+        .routes
+        .iter()
+        .filter(|r| r.ingress.is_none() && !r.absorbed)
+    {
         let route = plan.route(r);
         if let Some(p) = plan.service(route.target).port(route.port) {
             edges

@@ -30,6 +30,7 @@ pub(super) fn run(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph, effective: &E
     host_ports::host_ports(ctx, model);
     reach::dependencies(ctx, model);
     reach::routes(ctx, model);
+    crate::check::services::route_matchers(ctx, model);
     reach::cycles(ctx, model, graph);
     reach::port_conflicts(ctx, model);
     reach::data_tiers(ctx, model, graph);

@@ -61,6 +61,46 @@ impl<'a> Ctx<'a> {
         placement
     }
 
+    /// `tls = { cert = NAME, key = NAME }`, both secrets.
+    pub(super) fn tls(&mut self, value: &Value, span: Span) -> Option<Tls> {
+        let v = self.deref(value);
+        let ValueKind::Map(entries) = &v.kind else {
+            self.type_error(value, "`tls`", "a map `{ cert = SECRET, key = SECRET }`");
+            return None;
+        };
+        let (mut cert, mut key) = (None, None);
+        for e in entries {
+            match e.key.node.as_str() {
+                "cert" => cert = self.reference(&e.value, DeclKind::Secret, "`cert`"),
+                "key" => key = self.reference(&e.value, DeclKind::Secret, "`key`"),
+                other => self.unknown_key(e, other, "tls", &crate::schema::TLS_KEYS),
+            }
+        }
+        match (cert, key) {
+            (Some(cert), Some(key)) => Some(Tls {
+                cert: SecretId(cert),
+                key: SecretId(key),
+                span,
+            }),
+            _ => {
+                if entries.iter().all(|e| e.key.node != "cert")
+                    || entries.iter().all(|e| e.key.node != "key")
+                {
+                    self.diagnostics.push(
+                        Diagnostic::new(
+                            Code::MissingAttribute,
+                            value.span,
+                            "`tls` needs both `cert` and `key`",
+                        )
+                        .label("incomplete")
+                        .help("name the two secrets: `tls = { cert = site_cert, key = site_key }`"),
+                    );
+                }
+                None
+            }
+        }
+    }
+
     pub(in crate::check) fn unknown_key(
         &mut self,
         e: &ast::Entry,

@@ -1,0 +1,161 @@
+//! nginx: a whole `nginx.conf`, mounted over `/etc/nginx/nginx.conf` —
+//! the file both the official image and Debian's package read first, so
+//! the image's own `conf.d/default.conf` (its welcome page) is never
+//! included.
+//!
+//! Written for a read-only root: the pid file under `/var/run` and every
+//! temporary directory under `/tmp`, both tmpfs in `std/nginx`; logs to
+//! the container's output. No `user` directive: the official image's
+//! build runs workers as `nginx`, Debian's as `nobody`, and naming one
+//! would fail on the other. Backends are resolved at request time
+//! through Docker's embedded DNS (`127.0.0.11`), so the proxy starts
+//! before its backends and follows their new addresses.
+
+use std::fmt::Write;
+
+use super::{File, Listener, Location, Plan, Site};
+
+pub(super) fn files(plan: &Plan<'_>, header: &[String]) -> Vec<File> {
+    vec![File {
+        name: "nginx.conf",
+        target: "/etc/nginx/nginx.conf",
+        contents: conf(plan, header),
+    }]
+}
+
+fn conf(plan: &Plan<'_>, header: &[String]) -> String {
+    let mut out = super::comment(header, "#");
+    out.push_str(
+        "worker_processes auto;
+pid /var/run/nginx.pid;
+error_log stderr notice;
+
+events {
+    worker_connections 1024;
+}
+
+http {
+    access_log /dev/stdout;
+    server_tokens off;
+    client_body_temp_path /tmp/nginx-client-body;
+    proxy_temp_path /tmp/nginx-proxy;
+    fastcgi_temp_path /tmp/nginx-fastcgi;
+    uwsgi_temp_path /tmp/nginx-uwsgi;
+    scgi_temp_path /tmp/nginx-scgi;
+    # Docker's embedded DNS: backends by service name, looked up per request.
+    resolver 127.0.0.11 valid=10s ipv6=off;
+    map $http_upgrade $connection_upgrade {
+        default upgrade;
+        '' close;
+    }
+    proxy_http_version 1.1;
+    proxy_set_header Host $host;
+    proxy_set_header X-Real-IP $remote_addr;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Forwarded-Proto $scheme;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+",
+    );
+    for l in &plan.listeners {
+        if let Some(https) = l.redirect {
+            let port = if https == 443 {
+                String::new()
+            } else {
+                format!(":{https}")
+            };
+            let _ = write!(
+                out,
+                "
+    # Port {p}: every request to HTTPS.
+    server {{
+        listen {p} default_server;
+        return 301 https://$host{port}$request_uri;
+    }}
+",
+                p = l.port
+            );
+        }
+    }
+    let serving: Vec<&Listener> = plan.listeners.iter().filter(|l| l.serves()).collect();
+    let default = plan.sites.iter().find(|s| s.host.is_none());
+    // The default server answers what no host matches: the routes on a
+    // path alone, else 404 (a TLS handshake for an unknown name is refused).
+    out.push_str("\n    server {\n");
+    for l in &serving {
+        let _ = writeln!(
+            out,
+            "        listen {}{} default_server;",
+            l.port,
+            if l.tls { " ssl" } else { "" }
+        );
+    }
+    match default {
+        Some(site) => {
+            tls(&mut out, plan);
+            locations(&mut out, site);
+        }
+        None => {
+            if serving.iter().any(|l| l.tls) {
+                out.push_str("        ssl_reject_handshake on;\n");
+            }
+            out.push_str("        return 404;\n");
+        }
+    }
+    out.push_str("    }\n");
+    for site in plan.sites.iter().filter(|s| s.host.is_some()) {
+        out.push_str("\n    server {\n");
+        for l in &serving {
+            let _ = writeln!(
+                out,
+                "        listen {}{};",
+                l.port,
+                if l.tls { " ssl" } else { "" }
+            );
+        }
+        let _ = writeln!(
+            out,
+            "        server_name {};",
+            site.host.expect("filtered on a host")
+        );
+        tls(&mut out, plan);
+        locations(&mut out, site);
+        out.push_str("    }\n");
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn tls(out: &mut String, plan: &Plan<'_>) {
+    if let Some(t) = &plan.tls {
+        let _ = writeln!(out, "        ssl_certificate {};", t.cert);
+        let _ = writeln!(out, "        ssl_certificate_key {};", t.key);
+        out.push_str("        ssl_protocols TLSv1.2 TLSv1.3;\n");
+    }
+}
+
+fn locations(out: &mut String, site: &Site<'_>) {
+    for l in &site.locations {
+        if l.path.ends_with('/') {
+            location(out, l.path, l);
+        } else {
+            // The path itself and everything under it, not `/apix`: what
+            // a Kubernetes `Prefix` path matches.
+            location(out, &format!("= {}", l.path), l);
+            location(out, &format!("{}/", l.path.trim_end_matches('/')), l);
+        }
+    }
+}
+
+fn location(out: &mut String, at: &str, l: &Location<'_>) {
+    let _ = writeln!(out, "        location {at} {{");
+    if let Some(nets) = l.allow {
+        for n in super::ranges(nets) {
+            let _ = writeln!(out, "            allow {n};");
+        }
+        out.push_str("            deny all;\n");
+    }
+    let _ = writeln!(out, "            set $backend {};", l.backend);
+    let _ = writeln!(out, "            proxy_pass http://$backend:{};", l.port);
+    out.push_str("        }\n");
+}
