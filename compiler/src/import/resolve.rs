@@ -66,6 +66,13 @@ pub(crate) struct Resolver<'s> {
     env_read: HashMap<PathBuf, FileId>,
     /// Files already resolved, with the bytes their resolution took in.
     files_done: HashMap<FileId, (Node, u64)>,
+    /// Files resolved at least once. A resolution cut by a cycle or the
+    /// depth limit is not memoised, so a file included from many places
+    /// past the cut is walked again each time: each walk after the first
+    /// is charged its text (at least 4 KiB: the walk is the cost), or a
+    /// doubling include tree deeper than the
+    /// chain limit would be walked 2^depth ways within the budget.
+    resolved_once: std::collections::HashSet<FileId>,
     /// Services already resolved, by file and name.
     services_done: HashMap<(FileId, String), Option<Node>>,
     /// How many times a cycle or the depth limit cut a resolution short:
@@ -97,6 +104,7 @@ impl<'s> Resolver<'s> {
             read: HashMap::new(),
             env_read: HashMap::new(),
             files_done: HashMap::new(),
+            resolved_once: std::collections::HashSet::new(),
             services_done: HashMap::new(),
             cuts: 0,
             chain: Vec::new(),
@@ -203,6 +211,9 @@ impl<'s> Resolver<'s> {
             let (node, bytes) = (node.clone(), *bytes);
             self.charge(bytes, at)?;
             return Ok(node);
+        }
+        if !self.resolved_once.insert(id) {
+            self.charge(self.sources.get(id).text.len().max(4096) as u64, at)?;
         }
         let (before, cuts) = (self.taken.0, self.cuts);
         let resolved = self.file(id, root.clone())?;
