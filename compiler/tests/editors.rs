@@ -68,7 +68,8 @@ fn tokenise(grammar: &Grammar, top: &[Value], text: &str) -> (Vec<(String, Strin
     // The open begin/end rules: (scope, end, inner rules).
     let mut stack: Vec<(Option<String>, Regex, Vec<Rule>)> = Vec::new();
     let mut tokens = Vec::new();
-    for line in text.split_inclusive('\n') {
+    // Line by line, without the newline: TextMate's `$` is the end of the line.
+    for line in text.lines() {
         let mut pos = 0;
         while pos < line.len() {
             let rules = stack.last().map_or(&top_rules, |(_, _, r)| r);
