@@ -150,7 +150,18 @@ fn import_and_migrate_give_the_same_bytes_twice() {
         let args = ["import", src];
         let first = run_in(&root(), &args, &[]);
         let second = run_in(scratch.path(), &args, &[]);
-        assert_eq!(first.status.code(), Some(0), "{file}");
+        // docker-elk shares a network namespace (`network_mode: service:`),
+        // an import error (E6002): the program is still printed, exit 1.
+        assert!(
+            matches!(first.status.code(), Some(0 | 1)),
+            "{file}: {:?}",
+            first.status
+        );
+        assert_eq!(
+            first.status.code(),
+            second.status.code(),
+            "{file}: exit codes"
+        );
         assert!(!first.stdout.is_empty(), "{file}: no program printed");
         assert_eq!(first.stdout, second.stdout, "import {file}: stdout");
         assert_eq!(first.stderr, second.stderr, "import {file}: stderr");
@@ -171,7 +182,7 @@ fn import_and_migrate_give_the_same_bytes_twice() {
                 ],
                 &[],
             );
-            assert_eq!(run.status.code(), Some(0), "{file}");
+            assert_eq!(run.status.code(), first.status.code(), "{file}");
             programs.push(std::fs::read(&out).unwrap());
             reports.push(run.stdout);
         }

@@ -586,7 +586,8 @@ fn kubernetes_reaches_exactly_what_the_program_declares() {
         let docs = artifacts
             .iter()
             .filter(|a| !a.path.ends_with(infrac::backend::k8s::KUSTOMIZATION))
-            .map(|a| load(&a.contents))
+            // One file per service holds all its objects.
+            .flat_map(|a| YamlLoader::load_from_str(&a.contents).expect("generated YAML parses"))
             .collect();
         let cluster = Cluster::new(docs);
         assert_k8s(

@@ -22,6 +22,11 @@ use proptest::prelude::*;
 enum Documents {
     Yaml(Vec<yaml_rust2::Yaml>),
     Hcl(hcl::Body),
+    /// A proxy's own configuration (nginx.conf, haproxy.cfg, Caddyfile):
+    /// `#` comments in every one of those formats, so its lines without
+    /// the comment lines. A path that broke out of the header comment
+    /// would be a line of configuration here.
+    Config(Vec<String>),
 }
 
 fn documents(a: &Artifact) -> Result<Documents, String> {
@@ -34,6 +39,14 @@ fn documents(a: &Artifact) -> Result<Documents, String> {
         hcl::parse(&a.contents)
             .map(Documents::Hcl)
             .map_err(|e| format!("{path}: {e}"))
+    } else if path.starts_with("proxy/") {
+        Ok(Documents::Config(
+            a.contents
+                .lines()
+                .filter(|l| !l.trim_start().starts_with('#'))
+                .map(str::to_string)
+                .collect(),
+        ))
     } else {
         Err(format!("{path}: a file this test cannot read"))
     }

@@ -266,7 +266,14 @@ pub fn text(p: &Prog) -> String {
             || nets[a].iter().any(|n| nets[b].contains(n))
     };
     for (i, s) in p.services.iter().enumerate() {
-        out += &format!("service s{i} {{\n  image = \"{}\"\n", IMAGES[s.image]);
+        // A service with routes is a proxy infrac configures (nginx), or
+        // compose and swarm refuse the route (E5015).
+        let image = if s.routes.is_empty() {
+            IMAGES[s.image]
+        } else {
+            IMAGES[1]
+        };
+        out += &format!("service s{i} {{\n  image = \"{image}\"\n");
         if s.networks.is_some() && p.networks > 0 {
             out += &format!("  networks = [{}]\n", nets[i].join(", "));
         }
