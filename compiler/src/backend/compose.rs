@@ -106,6 +106,20 @@ fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> (Ma
         }
     }
     one_host(s, !ports.is_empty(), diagnostics);
+    if s.read_only == Some(true) && docker::env_secret(model, s) {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::IgnoredByTarget,
+                s.attr_span("read_only"),
+                format!(
+                    "compose cannot keep `{}` read-only: it reads a secret from the environment",
+                    s.name
+                ),
+            )
+            .label("the root filesystem stays writable on compose")
+            .help("compose copies an `env(...)` secret into the container and refuses a read-only one; use `from = file(\"/path/outside/the/repo\")` for this secret to keep the root read-only, or deploy with swarm or Kubernetes"),
+        );
+    }
     docker::insert_ports(&mut m, ports, &notes);
     m.insert_seq("expose", expose);
     let mut depends = Map::new();

@@ -119,6 +119,20 @@ fn tmpfs_mount(entry: &str) -> Node {
     Node::Map(m)
 }
 
+/// A compose `tmpfs` entry, meant to be writable by the image's own user
+/// (nginx 101, postgres 70): sticky and world-writable, as /tmp, unless
+/// the program gave a mode; swarm's long-syntax mounts default to 1777.
+/// Not yet enough: the live tier still sees `open() "/var/run/nginx.pid"
+/// failed (13: Permission denied)` with it (Debian's /var/run is a link
+/// to /run); the cause is open (issue 13's closing note).
+fn compose_tmpfs(entry: &str) -> String {
+    match entry.split_once(':') {
+        None => format!("{entry}:mode=1777"),
+        Some((_, opts)) if opts.split(',').any(|o| o.starts_with("mode=")) => entry.to_string(),
+        Some(_) => format!("{entry},mode=1777"),
+    }
+}
+
 /// Docker's tmpfs `size=` (`64m`, binary units, or bytes) in bytes.
 fn tmpfs_bytes(size: &str) -> Option<i64> {
     let split = size
@@ -161,6 +175,16 @@ fn service_volumes(model: &Model, service: &Service) -> Vec<Node> {
 
 /// The parts of a service definition that compose and swarm write alike,
 /// in reading order; the caller adds ports, dependencies and `deploy`.
+/// Whether `s` reads a secret whose value comes from the environment.
+/// Compose copies such a secret into the container's filesystem at start
+/// and refuses a read-only container ("cannot create secret … in
+/// read-only service: `file` is the sole supported option").
+pub(super) fn env_secret(model: &Model, s: &Service) -> bool {
+    s.secrets
+        .iter()
+        .any(|id| matches!(model.secret(*id).source, crate::ir::SecretSource::Env(_)))
+}
+
 pub(super) fn service_base(model: &Model, s: &Service, deployer: Deployer) -> Map {
     let mut m = Map::new();
     m.insert("image", s.image.as_str());
@@ -186,7 +210,13 @@ pub(super) fn service_base(model: &Model, s: &Service, deployer: Deployer) -> Ma
     match deployer {
         Deployer::Compose => {
             m.insert_seq("volumes", volumes);
-            m.insert_seq("tmpfs", s.tmpfs.iter().map(Node::from).collect());
+            m.insert_seq(
+                "tmpfs",
+                s.tmpfs
+                    .iter()
+                    .map(|t| Node::from(compose_tmpfs(t)))
+                    .collect(),
+            );
         }
         Deployer::Stack => {
             volumes.extend(s.tmpfs.iter().map(|t| tmpfs_mount(t)));
@@ -223,7 +253,10 @@ pub(super) fn service_base(model: &Model, s: &Service, deployer: Deployer) -> Ma
         m.insert("security_opt", strings(&security_opt));
     }
     if let Some(ro) = s.read_only {
-        m.insert("read_only", ro);
+        m.insert(
+            "read_only",
+            ro && !(deployer == Deployer::Compose && env_secret(model, s)),
+        );
     }
     if s.privileged && deployer == Deployer::Compose {
         m.insert("privileged", true);

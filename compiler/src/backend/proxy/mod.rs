@@ -125,6 +125,28 @@ pub fn realise(
             }
             continue;
         };
+        // Caddy refuses a plain-HTTP site on 443 ("scheme and port violate
+        // convention"): without `tls` it would not start.
+        let plain_443 = s
+            .ports
+            .iter()
+            .find(|p| p.protocol == Protocol::Tcp && p.container == 443);
+        if let (ProxyKind::Caddy, None, Some(p)) = (kind, &s.tls, plain_443) {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::RouteUnrealised,
+                    p.span,
+                    format!(
+                        "{} cannot realise the routes of `{}`: caddy refuses plain HTTP on port 443",
+                        target.name(),
+                        s.name
+                    ),
+                )
+                .label("caddy would not start with this site")
+                .help("name its certificate and key secrets: `tls = { cert = site_cert, key = site_key }`, or serve plain HTTP on port 80"),
+            );
+            continue;
+        }
         let Some(plan) = plan(model, ServiceId(i as u32), &routed, target, diagnostics) else {
             continue;
         };
