@@ -6,51 +6,18 @@
 //! importer's "imported from" lines), escaped by `infrac::comment::path`.
 
 mod common;
+mod documents;
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use common::*;
+use documents::documents;
 use infrac::backend::{self, Artifact, Options, Target};
 use infrac::source::Sources;
 use infrac::syntax::print::{print, Trivia};
 use proptest::prelude::*;
-
-/// What a generated file means, comments aside.
-#[derive(Debug, PartialEq)]
-enum Documents {
-    Yaml(Vec<yaml_rust2::Yaml>),
-    Hcl(hcl::Body),
-    /// A proxy's own configuration (nginx.conf, haproxy.cfg, Caddyfile):
-    /// `#` comments in every one of those formats, so its lines without
-    /// the comment lines. A path that broke out of the header comment
-    /// would be a line of configuration here.
-    Config(Vec<String>),
-}
-
-fn documents(a: &Artifact) -> Result<Documents, String> {
-    let path = a.path.display().to_string();
-    if path.ends_with(".yaml") || path.ends_with(".yml") {
-        yaml_rust2::YamlLoader::load_from_str(&a.contents)
-            .map(Documents::Yaml)
-            .map_err(|e| format!("{path}: {e}"))
-    } else if path.ends_with(".tf") {
-        hcl::parse(&a.contents)
-            .map(Documents::Hcl)
-            .map_err(|e| format!("{path}: {e}"))
-    } else if path.starts_with("proxy/") {
-        Ok(Documents::Config(
-            a.contents
-                .lines()
-                .filter(|l| !l.trim_start().starts_with('#'))
-                .map(str::to_string)
-                .collect(),
-        ))
-    } else {
-        Err(format!("{path}: a file this test cannot read"))
-    }
-}
 
 /// The example every build in this test compiles, checked once.
 fn model() -> &'static infrac::ir::Model {
@@ -184,4 +151,11 @@ proptest! {
     fn any_compose_file_name_leaves_the_imported_program_the_same(bytes in path_bytes()) {
         prop_assert_eq!(imported_program(&shown(&bytes)), imported_program("compose.yaml"));
     }
+}
+
+#[test]
+fn an_empty_source_name_builds_and_imports_alike() {
+    // The fuzz replay's first input (libFuzzer always runs the empty one).
+    assert_builds_alike("");
+    assert_eq!(imported_program(""), imported_program("compose.yaml"));
 }

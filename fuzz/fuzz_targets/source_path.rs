@@ -7,6 +7,8 @@
 //! same property as a proptest.
 #![no_main]
 
+#[path = "../../compiler/tests/documents/mod.rs"]
+mod documents;
 #[path = "../../compiler/tests/unspanned/mod.rs"]
 mod unspanned;
 
@@ -20,27 +22,12 @@ use infrac::ir::Model;
 use infrac::source::Sources;
 use infrac::{import, syntax};
 use libfuzzer_sys::fuzz_target;
+use documents::documents;
 use unspanned::unspanned;
 
 const PROGRAM: &str = include_str!("../../examples/quickstart/main.inf");
 const COMPOSE: &str =
     "services:\n  web:\n    image: nginx:1.27\n    ports:\n      - \"8080:80\"\n  db:\n    image: postgres:16.4\n";
-
-#[derive(Debug, PartialEq)]
-enum Documents {
-    Yaml(Vec<yaml_rust2::Yaml>),
-    Hcl(hcl::Body),
-}
-
-fn documents(a: &Artifact) -> Documents {
-    let path = a.path.display().to_string();
-    if path.ends_with(".tf") {
-        Documents::Hcl(hcl::parse(&a.contents).unwrap_or_else(|e| panic!("{path}: {e}")))
-    } else {
-        let docs = yaml_rust2::YamlLoader::load_from_str(&a.contents);
-        Documents::Yaml(docs.unwrap_or_else(|e| panic!("{path}: {e}\n{}", a.contents)))
-    }
-}
 
 fn model() -> &'static Model {
     static MODEL: OnceLock<Model> = OnceLock::new();
@@ -77,8 +64,9 @@ fuzz_target!(|data: &[u8]| {
         let named = build(target, &source);
         assert_eq!(plain.len(), named.len());
         for (p, n) in plain.iter().zip(&named) {
+            let expected = documents(p).expect("the plain build reads back");
             assert_eq!(
-                documents(p),
+                Ok(expected),
                 documents(n),
                 "{source:?}: {}",
                 n.path.display()
