@@ -5,8 +5,14 @@
 //! What each construct becomes (research notes §3.3; the book's
 //! `targets/kubernetes.md` has the full table):
 //!
-//! - the program → a Namespace named after the project, labelled with the
-//!   strictest Pod Security level every pod meets;
+//! - the program → a Namespace named after the project, labelled
+//!   `restricted`; services that need less (a waived host path,
+//!   privilege, capabilities) run in a namespace of their level
+//!   (`PROJECT-privileged`, `PROJECT-baseline`) with its own default-deny,
+//!   so one privileged DaemonSet does not lower every other pod's. A
+//!   dependency across them is admitted by namespace-and-pod peers on both
+//!   sides, and the client's namespace gets an ExternalName Service of the
+//!   server's name, so short names keep working;
 //! - a service → a ServiceAccount (no token) and a Deployment; a
 //!   StatefulSet when it mounts a named volume (one claim of 1Gi per pod,
 //!   a headless Service as its `serviceName`); a DaemonSet for
@@ -52,8 +58,8 @@
 //!   every NetworkPolicy, so no exposure level could be enforced.
 //!   `privileged`, `host_pid`, `host_ipc` and added capabilities reach the
 //!   output only because the checker made the program waive them; they
-//!   are emitted as written, lower the namespace's Pod Security level, and
-//!   carry checkov skips that say so.
+//!   are emitted as written, move the service to the namespace of its Pod
+//!   Security level, and carry checkov skips that say so.
 //! - Node placement (`on`, `placement.role`) is a swarm notion and is not
 //!   emitted; placement labels become a `nodeSelector`.
 //! - A DaemonSet cannot claim storage per pod: a named volume of a global
@@ -72,7 +78,7 @@ mod routes;
 mod volumes;
 mod workload;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::yaml::{self, Map, Node};
 use super::{Artifact, Options};
@@ -80,6 +86,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Exposure, Model, Service, ServiceId};
 
 pub use workload::Kind;
+use workload::PodSecurity;
 
 /// The directory every file goes into, relative to the output directory.
 pub const DIR: &str = "k8s";
@@ -97,7 +104,7 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
     // holding every tree until the end took five times the memory of the
     // files themselves at 10,000 services.
     let render = |o: Object| header.render(o);
-    let mut objects = vec![render(namespace(&plan))];
+    let mut objects: Vec<Rendered> = namespaces(&plan).into_iter().map(render).collect();
     objects.extend(
         network::policies(&plan, &mut diagnostics)
             .into_iter()
@@ -126,7 +133,15 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
 pub(crate) struct Plan<'a> {
     pub(crate) model: &'a Model,
     pub(crate) options: &'a Options,
+    /// The application's namespace, `restricted`.
     pub(crate) namespace: String,
+    /// The namespaces of the program: the application's first, then one
+    /// per Pod Security level lower than `restricted` that a service needs
+    /// (`shop-privileged`), so one privileged DaemonSet does not lower
+    /// every other pod's namespace.
+    pub(crate) namespaces: Vec<(String, PodSecurity)>,
+    /// The index in `namespaces` of each service's, by [`ServiceId`].
+    namespace_of: Vec<usize>,
     /// The Kubernetes name of each service, by [`ServiceId`].
     pub(crate) names: Vec<String>,
     pub(crate) kinds: Vec<Kind>,
@@ -160,10 +175,13 @@ impl<'a> Plan<'a> {
             .iter()
             .map(|s| workload::kind_of(model, s))
             .collect();
+        let (namespaces, namespace_of) = namespaces_of(model, &options.project);
         let mut plan = Plan {
             model,
             options,
             namespace: options.project.clone(),
+            namespaces,
+            namespace_of,
             names,
             kinds,
             routes: Vec::new(),
@@ -260,6 +278,11 @@ impl<'a> Plan<'a> {
         &self.names[id.index()]
     }
 
+    /// The namespace a service's objects live in.
+    pub(crate) fn namespace_of(&self, id: ServiceId) -> &str {
+        &self.namespaces[self.namespace_of[id.index()]].0
+    }
+
     pub(crate) fn route(&self, r: &RoutePlan) -> &'a crate::ir::Route {
         &self.model.service(r.proxy).routes[r.index]
     }
@@ -275,12 +298,25 @@ impl<'a> Plan<'a> {
         format!("{}/{}", self.kinds[id.index()].short(), self.name(id))
     }
 
-    /// `metadata:` of an object of this program; `service` adds its
-    /// `app.kubernetes.io/name` label.
+    /// `metadata:` of an object of this program, in its service's
+    /// namespace (the application's when `service` is `None`); `service`
+    /// adds its `app.kubernetes.io/name` label.
     pub(crate) fn metadata(&self, name: &str, service: Option<ServiceId>, annotations: Map) -> Map {
+        let namespace = service.map_or(self.namespace.as_str(), |id| self.namespace_of(id));
+        self.metadata_in(namespace, name, service, annotations)
+    }
+
+    /// `metadata:` of an object in `namespace`.
+    pub(crate) fn metadata_in(
+        &self,
+        namespace: &str,
+        name: &str,
+        service: Option<ServiceId>,
+        annotations: Map,
+    ) -> Map {
         let mut m = Map::new();
         m.insert("name", name);
-        m.insert("namespace", self.namespace.as_str());
+        m.insert("namespace", namespace);
         m.insert("labels", self.labels(service));
         m.insert_map("annotations", annotations);
         m
@@ -347,39 +383,74 @@ pub(crate) fn checkov_skips(skips: &[(&str, String)]) -> Map {
     m
 }
 
-fn namespace(plan: &Plan<'_>) -> Object {
-    let level = plan
-        .model
-        .services
-        .iter()
-        .map(workload::pod_security)
-        .max()
-        .unwrap_or(workload::PodSecurity::Restricted);
-    let mut labels = plan.labels(None);
-    labels
-        .insert("pod-security.kubernetes.io/enforce", level.as_str())
-        .insert("pod-security.kubernetes.io/enforce-version", "latest")
-        .insert("pod-security.kubernetes.io/warn", "restricted")
-        .insert("pod-security.kubernetes.io/warn-version", "latest");
-    let mut metadata = Map::new();
-    metadata
-        .insert("name", plan.namespace.as_str())
-        .insert("labels", labels);
-    let mut body = Map::new();
-    body.insert("apiVersion", "v1")
-        .insert("kind", "Namespace")
-        .insert("metadata", metadata);
-    let mut o = Object {
-        notes: Vec::new(),
-        body,
-    };
-    if level != workload::PodSecurity::Restricted {
-        o = o.note(format!(
-            "Pod Security `{}`, not `restricted`: a service waived host access or added capabilities.",
-            level.as_str()
-        ));
+/// The application's namespace and each lower level's, in [`Plan::namespaces`]
+/// order; the DNS names a namespace of a lower level gets, from
+/// `PROJECT-LEVEL` cut to fit 63 bytes.
+fn namespaces_of(model: &Model, project: &str) -> (Vec<(String, PodSecurity)>, Vec<usize>) {
+    let mut namespaces = vec![(project.to_string(), PodSecurity::Restricted)];
+    let mut of = Vec::with_capacity(model.services.len());
+    for s in &model.services {
+        let level = workload::pod_security(s);
+        let name = match level {
+            PodSecurity::Restricted => project.to_string(),
+            lower => {
+                let suffix = format!("-{}", lower.as_str());
+                let mut stem = project.to_string();
+                stem.truncate(63 - suffix.len());
+                format!("{}{suffix}", stem.trim_end_matches('-'))
+            }
+        };
+        let i = match namespaces.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                namespaces.push((name, level));
+                namespaces.len() - 1
+            }
+        };
+        of.push(i);
     }
-    o
+    (namespaces, of)
+}
+
+fn namespaces(plan: &Plan<'_>) -> Vec<Object> {
+    plan.namespaces
+        .iter()
+        .map(|(name, level)| {
+            let mut labels = plan.labels(None);
+            labels
+                .insert("pod-security.kubernetes.io/enforce", level.as_str())
+                .insert("pod-security.kubernetes.io/enforce-version", "latest")
+                .insert("pod-security.kubernetes.io/warn", level.as_str())
+                .insert("pod-security.kubernetes.io/warn-version", "latest");
+            let mut metadata = Map::new();
+            metadata.insert("name", name.as_str()).insert("labels", labels);
+            let mut body = Map::new();
+            body.insert("apiVersion", "v1")
+                .insert("kind", "Namespace")
+                .insert("metadata", metadata);
+            let mut o = Object {
+                notes: Vec::new(),
+                body,
+            };
+            if *level != PodSecurity::Restricted {
+                let members: Vec<String> = plan
+                    .model
+                    .services
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| plan.namespace_of(ServiceId(*i as u32)) == name)
+                    .map(|(_, s)| format!("`{}`", s.name))
+                    .collect();
+                o = o.note(format!(
+                    "Pod Security `{}` for {} only (waived host access or added capabilities): namespace `{}` stays `restricted`.",
+                    level.as_str(),
+                    members.join(", "),
+                    plan.namespace
+                ));
+            }
+            o
+        })
+        .collect()
 }
 
 /// The comment lines at the top of every manifest file, and which
@@ -504,38 +575,40 @@ fn files(plan: &Plan<'_>, header: &Header<'_>, objects: Vec<Rendered>) -> Vec<Ar
 /// What must exist before the manifests apply: the Secrets they
 /// reference but never contain, and the Ingress controller.
 fn prerequisites(plan: &Plan<'_>) -> Vec<String> {
-    let ns = &plan.namespace;
     let mut lines = Vec::new();
-    let used: BTreeMap<&str, &crate::ir::Secret> = plan
-        .model
-        .services
-        .iter()
-        .flat_map(|s| s.secrets.iter())
-        .map(|id| {
+    // Each Secret in every namespace whose pods read it.
+    let mut used: BTreeMap<&str, (&crate::ir::Secret, BTreeSet<&str>)> = BTreeMap::new();
+    for (i, s) in plan.model.services.iter().enumerate() {
+        for id in &s.secrets {
             let secret = plan.model.secret(*id);
-            (secret.name.as_str(), secret)
-        })
-        .collect();
+            used.entry(secret.name.as_str())
+                .or_insert_with(|| (secret, BTreeSet::new()))
+                .1
+                .insert(plan.namespace_of(ServiceId(i as u32)));
+        }
+    }
     if !used.is_empty() {
         lines.push(
             "These manifests hold no secret values. Create each Secret (key `value`) first:"
                 .to_string(),
         );
     }
-    for secret in used.values() {
+    for (secret, namespaces) in used.values() {
         let name = dns_label(&secret.name);
-        let how = match &secret.source {
-            crate::ir::SecretSource::Env(var) => format!(
-                "printf %s \"${var}\" | kubectl create secret generic {name} -n {ns} --from-file=value=/dev/stdin"
-            ),
-            crate::ir::SecretSource::File(path) => format!(
-                "kubectl create secret generic {name} -n {ns} --from-file=value={path}"
-            ),
-            crate::ir::SecretSource::External(key) => format!(
-                "{name}: synced by your external secret store (e.g. an ExternalSecret) from `{key}`"
-            ),
-        };
-        lines.push(format!("  {how}"));
+        for ns in namespaces {
+            let how = match &secret.source {
+                crate::ir::SecretSource::Env(var) => format!(
+                    "printf %s \"${var}\" | kubectl create secret generic {name} -n {ns} --from-file=value=/dev/stdin"
+                ),
+                crate::ir::SecretSource::File(path) => format!(
+                    "kubectl create secret generic {name} -n {ns} --from-file=value={path}"
+                ),
+                crate::ir::SecretSource::External(key) => format!(
+                    "{name} in `{ns}`: synced by your external secret store (e.g. an ExternalSecret) from `{key}`"
+                ),
+            };
+            lines.push(format!("  {how}"));
+        }
     }
     lines.extend(routes::prerequisites(plan));
     lines
