@@ -28,6 +28,7 @@ mod project_env;
 pub mod reach;
 mod resolve;
 mod service;
+mod stack;
 mod top;
 mod yaml;
 
@@ -219,6 +220,9 @@ pub(crate) struct Importer {
     host_aliases: HashMap<String, String>,
     /// The connections found (see [`connect`]).
     connections: Vec<Connection>,
+    /// The key that makes the file a swarm stack, and how to name it
+    /// (see [`stack`]); `None` for a compose file.
+    stack: Option<(Span, String)>,
 }
 
 impl Importer {
@@ -248,6 +252,7 @@ impl Importer {
             mentions: Vec::new(),
             host_aliases: HashMap::new(),
             connections: Vec::new(),
+            stack: None,
         }
     }
 
@@ -283,6 +288,7 @@ impl Importer {
             .label("no `services` here")
             .help("import a docker-compose.yml, compose.yaml or a swarm stack file"));
         }
+        self.stack = stack::evidence(root);
         for (k, v) in entries {
             let key = self.key(k)?;
             match key.as_str() {
