@@ -131,6 +131,7 @@ pub fn import_files_with(
         env,
         &mut importer.diagnostics,
     );
+    importer.vars = loader.vars.clone();
     let resolved = loader.resolve(files);
     importer.diagnostics.append(&mut loader.diagnostics);
     importer.had_include = loader.had_include;
@@ -223,6 +224,9 @@ pub(crate) struct Importer {
     /// The key that makes the file a swarm stack, and how to name it
     /// (see [`stack`]); `None` for a compose file.
     stack: Option<(Span, String)>,
+    /// The project's variables (`.env` or `--env-file`): what compose
+    /// passes to an `environment` key given without a value.
+    vars: interp::Vars,
 }
 
 impl Importer {
@@ -253,6 +257,7 @@ impl Importer {
             host_aliases: HashMap::new(),
             connections: Vec::new(),
             stack: None,
+            vars: interp::Vars::new(),
         }
     }
 
