@@ -33,15 +33,7 @@ fn programs() -> Vec<(String, String, Model)> {
 
 /// The documents of one target's files, or the errors of its build.
 fn documents(name: &str, text: &str, target: Target) -> Result<Vec<Value>, Vec<Code>> {
-    let (artifacts, diagnostics) = build(name, text, target);
-    let errors: Vec<Code> = diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code)
-        .collect();
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    let artifacts = built_or_errors(name, text, target)?;
     let mut docs = Vec::new();
     for a in artifacts {
         if a.path

@@ -124,6 +124,25 @@ pub fn build(
     infrac::backend::emit(model, target, &options)
 }
 
+/// The files of one target's build, or the codes of its errors.
+pub fn built_or_errors(
+    name: &str,
+    text: &str,
+    target: infrac::backend::Target,
+) -> Result<Vec<infrac::backend::Artifact>, Vec<infrac::diagnostics::Code>> {
+    let (artifacts, diagnostics) = build(name, text, target);
+    let errors: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    if errors.is_empty() {
+        Ok(artifacts)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Runs the real binary in `cwd` with `env` added (and colour off).
 pub fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_infrac"));
