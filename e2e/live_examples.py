@@ -31,6 +31,10 @@ OUTSIDE_NET = "infrac-live-outside"  # a client network no example joins
 OFFICE_NET = "infrac-live-office"  # a client network inside an office range
 APP = "infrac-live-app:latest"
 TLS_PORTS = {443, 8443}
+# Swarm's virtual service addresses are IPVS rules; a kernel built without
+# IPVS (this test machine's) routes nothing to them.
+def ipvs():
+    return os.path.exists("/proc/net/ip_vs")
 
 
 def run(args, timeout=120, check=False, env=None, inp=None):
@@ -138,7 +142,7 @@ class Example:
         given a random value and every file() secret created."""
         shutil.copytree(self.src, os.path.join(self.work, "src"))
         program = os.path.join(self.work, "src", "main.inf")
-        text = open(program).read()
+        text = original = open(program).read()
         graph_rc, graph, err = run([INFRAC, "graph", "--format", "json", program])
         if graph_rc != 0:
             raise RuntimeError("infrac graph: " + err.strip()[-300:])
@@ -152,16 +156,25 @@ class Example:
             value = self.value_for(var, cert, key)
             self.env[var] = value
             self.secret_values[var] = value
+        # A file() secret's test file, inside the test copy: a relative
+        # path beside the program, an absolute one (the examples' /srv/...)
+        # moved under the copy's secrets/ in the copy's program, so the
+        # host's own paths are never written.
         for path in sorted(set(re.findall(r'file\("([^"]+)"\)', text))):
             full = os.path.join(self.work, "src", path)
+            if os.path.isabs(path):
+                full = os.path.join(self.work, "secrets", path.lstrip("/"))
+                text = text.replace('file("%s")' % path, 'file("%s")' % full)
             os.makedirs(os.path.dirname(full), exist_ok=True)
             value = self.value_for(path, cert, key)
             with open(full, "w") as f:
                 f.write(value)
             self.secret_values[path] = value
+        with open(program, "w") as f:
+            f.write(text)
         # Each declared secret's test value, by the secret's name.
         self.secret_by_name = {}
-        for name, kind, arg in re.findall(r'secret\s+([A-Za-z0-9_-]+)\s*\{[^}]*?from\s*=\s*(env|file)\("([^"]+)"\)', text):
+        for name, kind, arg in re.findall(r'secret\s+([A-Za-z0-9_-]+)\s*\{[^}]*?from\s*=\s*(env|file)\("([^"]+)"\)', original):
             self.secret_by_name[name] = self.secret_values.get(arg, "")
         for s in self.graph["services"]:
             role, _ = lookup(self.rules, s["image"])
@@ -201,7 +214,10 @@ class Example:
 
     def swap(self, path, target):
         """Each image swapped for its local build; on swarm, placement
-        constraints dropped (every node name and role is this one node)."""
+        constraints dropped (every node name and role is this one node),
+        and where the kernel has no IPVS, DNS round robin instead of the
+        service's virtual address (swarm routes a VIP with IPVS only: here
+        it would swallow every connection between services)."""
         doc = yaml.safe_load(open(path))
         self.swapped = {}
         for name, svc in (doc.get("services") or {}).items():
@@ -218,6 +234,8 @@ class Example:
                 env["APP_SERVICE"] = name
                 env.update(a.split("=", 1) for a in args if "=" in a)
                 svc["command"] = [name] + [a for a in args if "=" not in a]
+            if target == "swarm" and not ipvs():
+                svc.setdefault("deploy", {})["endpoint_mode"] = "dnsrr"
             if target == "swarm":
                 placement = (svc.get("deploy") or {}).get("placement")
                 if placement:
@@ -242,11 +260,14 @@ class Checks:
         return [r for r in self.results if not r[1]]
 
 
-def http(url, host=None, resolve=None, timeout=5):
-    args = ["curl", "-sk", "--max-time", str(timeout), "-o", "-", "-w", "\n%{http_code}"]
-    if resolve:
-        args += ["--resolve", resolve]
-    elif host:
+def http(url, host=None, resolve=(), timeout=5):
+    """(status, body) of a GET, redirects followed: a proxy's plain port
+    redirects to its TLS one, and the route must still reach its app.
+    RESOLVE is every host:port:address the route's host may be sent to."""
+    args = ["curl", "-skL", "--max-redirs", "3", "--max-time", str(timeout), "-o", "-", "-w", "\n%{http_code}"]
+    for r in resolve:
+        args += ["--resolve", r]
+    if host and not resolve:
         args += ["-H", "Host: " + host]
     rc, out, err = run(args + [url], timeout=timeout + 5)
     if rc != 0:
@@ -389,7 +410,7 @@ class Target:
                     what = "route %s via %s:%d (%s)" % (matcher, proxy["name"], hport, scheme)
                     url_host = host or self.host_ip
                     url = "%s://%s:%d%s" % (scheme, url_host, hport, path)
-                    resolve = "%s:%d:%s" % (host, hport, self.host_ip) if host else None
+                    resolve = ["%s:%d:%s" % (host, h, self.host_ip) for _, h, _ in pubs] if host else []
                     if route["restriction"]:
                         self.restricted_route(what, url, resolve, host, hport, route, target)
                         continue
@@ -436,9 +457,9 @@ class Target:
                         "no answer from %s (%s)" % (target, (out or err).strip()[:120]))
 
     def curl_cmd(self, url, resolve):
-        args = ["-sk", "--max-time", "5"]
-        if resolve:
-            args += ["--resolve", resolve]
+        args = ["-skL", "--max-redirs", "3", "--max-time", "5"]
+        for r in resolve:
+            args += ["--resolve", r]
         return args + [url]
 
     # ---------------------------------------------------- inside the apps
@@ -698,6 +719,8 @@ def main():
             if rc != 0:
                 print("SKIPPED: every swarm line — docker swarm init failed: " + err.strip()[:200])
         swarm_ok = docker("info", "--format", "{{.Swarm.LocalNodeState}}")[1].strip() == "active"
+        if swarm_ok and not ipvs():
+            print("   (no IPVS in this kernel: swarm services use endpoint_mode dnsrr in the test copies)")
         names = sorted(d for d in os.listdir(os.path.join(HERE, "examples"))
                        if os.path.isfile(os.path.join(HERE, "examples", d, "main.inf")))
         for name in names:

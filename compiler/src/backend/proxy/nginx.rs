@@ -3,9 +3,13 @@
 //! the image's own `conf.d/default.conf` (its welcome page) is never
 //! included.
 //!
-//! Written for a read-only root: the pid file under `/var/run` and every
-//! temporary directory under `/tmp`, both tmpfs in `std/nginx`; logs to
-//! the container's output. No `user` directive: the official image's
+//! Written for a read-only root: the pid file and every temporary
+//! directory under `/tmp` (a tmpfs in `std/nginx`), the one directory an
+//! image's own user can always write: a tmpfs over an existing directory
+//! takes that directory's mode on runc before 1.1.8 and on swarm
+//! (`tmpfs.mode` is not applied), whatever `mode=` says, and the official
+//! image's `/var/run` is root's 755, so `/var/run/nginx.pid` fails as
+//! uid 101 (runc#3911, swarmkit#3226). Logs to the container's output. No `user` directive: the official image's
 //! build runs workers as `nginx`, Debian's as `nobody`, and naming one
 //! would fail on the other. Backends are resolved at request time
 //! through Docker's embedded DNS (`127.0.0.11`), so the proxy starts
@@ -27,7 +31,7 @@ fn conf(plan: &Plan<'_>, header: &[String]) -> String {
     let mut out = super::comment(header, "#");
     out.push_str(
         "worker_processes auto;
-pid /var/run/nginx.pid;
+pid /tmp/nginx.pid;
 error_log stderr notice;
 
 events {
