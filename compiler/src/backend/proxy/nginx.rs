@@ -18,6 +18,44 @@
 use std::fmt::Write;
 
 use super::{File, Listener, Location, Plan, Site};
+use crate::backend::yaml::{Entry, Map, Node};
+
+/// What an nginx whose master runs as root (an image with no `user`, as
+/// `gihyodocker/nginx-proxy`) needs under `cap_drop: [ALL]`: it creates
+/// its temp directories and gives them to the worker user (CHOWN: else
+/// `chown("/tmp/nginx-client-body", 65534) failed`), then starts its
+/// workers as that user (SETGID, SETUID). An nginx run as its own user
+/// (`std/nginx`, uid 101) switches to no one and needs none.
+const ROOT_MASTER_CAPS: [&str; 3] = ["CHOWN", "SETGID", "SETUID"];
+
+/// Adds [`ROOT_MASTER_CAPS`] to the `cap_add` of a service map (after its
+/// `cap_drop`), keeping what the program added.
+pub(super) fn root_master_caps(service: &mut Map) {
+    let at = service.entries.iter().position(|e| e.key == "cap_add");
+    let at = at.unwrap_or_else(|| {
+        let after = service
+            .entries
+            .iter()
+            .position(|e| e.key == "cap_drop")
+            .map_or(service.entries.len(), |i| i + 1);
+        service.entries.insert(
+            after,
+            Entry {
+                key: "cap_add".into(),
+                value: Node::Seq(Vec::new()),
+                comment: None,
+            },
+        );
+        after
+    });
+    if let Node::Seq(caps) = &mut service.entries[at].value {
+        for cap in ROOT_MASTER_CAPS {
+            if !caps.iter().any(|c| matches!(c, Node::Str(s) if s == cap)) {
+                caps.push(Node::from(cap));
+            }
+        }
+    }
+}
 
 pub(super) fn files(plan: &Plan<'_>, header: &[String]) -> Vec<File> {
     vec![File {
