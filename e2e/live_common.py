@@ -14,7 +14,6 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INFRAC = os.environ.get("INFRAC", os.path.join(HERE, "target/release/infrac"))
 VERBOSE = os.environ.get("LIVE_EXAMPLES_VERBOSE") == "1"
 OUTSIDE_NET = "infrac-live-outside"  # a client network no example joins
-OFFICE_NET = "infrac-live-office"  # a client network inside an office range
 APP = "infrac-live-app:latest"
 TLS_PORTS = {443, 8443}
 # Swarm's virtual service addresses are IPVS rules; a kernel built without
@@ -164,26 +163,32 @@ def stack_down(project):
         docker("volume", "rm", "-f", *vols)
 
 
-OFFICE_NETS = {}
+OFFICE_ADDRS = set()
 
 
 def office_address(restriction):
-    """A client network with an address inside the first IPv4 range of an
-    allowlist: masquerading off, so the proxy sees the client's own address."""
+    """A client address inside the first IPv4 range of an allowlist, added
+    to the host's loopback (removed on exit): a request sent from it to the
+    host's published port keeps it as its source, as a client in that
+    range would, so the proxy sees the client's own address. (A container
+    on a bridge of its own with masquerading off does not do: Docker's
+    isolation rules drop what it sends to another network's published
+    port.)"""
     text = " ".join(restriction) if isinstance(restriction, list) else str(restriction or "")
     cidrs = re.findall(r"(\d+\.\d+\.\d+\.\d+)/(\d+)", text)
     if not cidrs:
         return None
     net = ipaddress.ip_network("%s/%s" % cidrs[0], strict=False)
     hosts = list(net.hosts()) if net.num_addresses > 2 else [net.network_address]
-    client = hosts[-1] if len(hosts) > 1 else hosts[0]
-    subnet = ipaddress.ip_network("%s/24" % client, strict=False)
-    name = "%s-%s" % (OFFICE_NET, str(subnet.network_address).replace(".", "-"))
-    if name not in OFFICE_NETS:
-        gateway = next(h for h in subnet.hosts() if h != client)
-        docker("network", "create", "--subnet", str(subnet), "--gateway", str(gateway),
-               "-o", "com.docker.network.bridge.enable_ip_masquerade=false", name)
-        OFFICE_NETS[name] = True
-    return name, str(client)
+    client = str(hosts[-1] if len(hosts) > 1 else hosts[0])
+    if client not in OFFICE_ADDRS:
+        if run(["ip", "addr", "add", client + "/32", "dev", "lo"])[0] != 0:
+            return None
+        OFFICE_ADDRS.add(client)
+    return client
 
 
+def office_cleanup():
+    for client in sorted(OFFICE_ADDRS):
+        run(["ip", "addr", "del", client + "/32", "dev", "lo"])
+    OFFICE_ADDRS.clear()

@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from live_common import HERE, OFFICE_NETS, OUTSIDE_NET, VERBOSE, docker, host_address, ipvs, load_map, run  # noqa: E402
+from live_common import HERE, OUTSIDE_NET, VERBOSE, docker, host_address, ipvs, load_map, office_cleanup, run  # noqa: E402
 from live_example import Example  # noqa: E402
 from live_target import Target  # noqa: E402
 
@@ -42,8 +42,8 @@ def main():
                 t.teardown()
             except Exception:
                 pass
-        for net in [OUTSIDE_NET, *OFFICE_NETS]:
-            docker("network", "rm", net)
+        docker("network", "rm", OUTSIDE_NET)
+        office_cleanup()
         if swarm_started:
             docker("swarm", "leave", "--force")
         shutil.rmtree(work, ignore_errors=True)

@@ -164,18 +164,24 @@ class Target:
     def restricted_route(self, what, url, resolve, host, hport, route, target):
         # From the host: not in the office range, must be refused.
         code, body = http(url, resolve=resolve)
-        self.checks.add(what + " refuses the host (outside the range)", not app_report(body),
-                        "the app answered a client outside %s" % route["restriction"])
+        self.checks.add(what + " refuses the host (outside the range)", not app_report(body) and code,
+                        "the app answered a client outside %s" % route["restriction"] if app_report(body)
+                        else "no answer at all (%s): the refusal is not shown" % body)
         # From a container on a network of its own, outside the range.
         cmd = self.curl_cmd(url, resolve)
-        rc, out, _ = docker("run", "--rm", "--network", OUTSIDE_NET, "--entrypoint", "curl", APP, *cmd, timeout=60)
-        self.checks.add(what + " refuses a container outside the range", not app_report(out),
-                        "the app answered a client outside %s" % route["restriction"])
-        office = office_address(route["restriction"])
-        if not office:
+        # It must be answered, by a refusal: silence would prove nothing.
+        rc, out, _ = docker("run", "--rm", "--network", OUTSIDE_NET, "--entrypoint", "curl", APP,
+                            "-w", "\n%{http_code}", *cmd, timeout=60)
+        body, _, status = out.rpartition("\n")
+        self.checks.add(what + " refuses a container outside the range",
+                        not app_report(body) and status not in ("", "000"),
+                        "the app answered a client outside %s" % route["restriction"] if app_report(body)
+                        else "no answer at all (curl exit %d): the refusal is not shown" % rc)
+        ip = office_address(route["restriction"])
+        if not ip:
+            self.checks.add(what + " admits a client inside the range", False, "no client address could be made in the range")
             return
-        net, ip = office
-        rc, out, err = docker("run", "--rm", "--network", net, "--ip", ip, "--entrypoint", "curl", APP, *cmd, timeout=60)
+        rc, out, err = run(["curl", "--interface", ip, *cmd], timeout=60)
         rep = app_report(out)
         self.checks.add(what + " admits a client at %s (inside the range)" % ip,
                         rep and rep.get("service") == target,
