@@ -271,3 +271,32 @@ pub fn mkfifo(path: &Path) {
     // SAFETY: a valid NUL-terminated path; mkfifo touches nothing else.
     assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
 }
+
+/// The programs the tests over "every example and every fixture" build:
+/// each example, every `.inf` under `fixtures/` (failing ones included:
+/// those that check are built), the route programs of `routes/` and the
+/// exposure corners; (name relative to the root, text), sorted.
+pub fn program_files() -> Vec<(String, String)> {
+    let mut files: Vec<PathBuf> = examples().into_iter().map(|(_, p)| p).collect();
+    let tests = root().join("compiler/tests");
+    let mut stack = vec![tests.join("fixtures"), tests.join("routes")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "inf") {
+                files.push(path);
+            }
+        }
+    }
+    files.push(tests.join("exposure/corners.inf"));
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path.strip_prefix(root()).unwrap().display().to_string();
+            (name, read(&path))
+        })
+        .collect()
+}

@@ -16,6 +16,13 @@ const IMAGES: &[&str] = &[
     "redis:7.4.1",
     "grafana/grafana:11.2.0",
 ];
+/// The proxies infrac configures, one per kind, for services with routes.
+const PROXIES: &[&str] = &[
+    "nginx:1.27-alpine",
+    "haproxy:3.0",
+    "caddy:2.8",
+    "traefik:v3.1",
+];
 const CONTAINER_PORTS: &[u16] = &[80, 443, 8080, 8443, 5000, 7000, 53, 3000, 9100, 22, 6379];
 const HOST_PORTS: &[u16] = &[80, 443, 8443, 9100, 22, 2376, 2377, 3389];
 const RANGES: &[&str] = &[
@@ -229,12 +236,14 @@ pub fn text(p: &Prog) -> String {
             || nets[a].iter().any(|n| nets[b].contains(n))
     };
     for (i, s) in p.services.iter().enumerate() {
-        // A service with routes is a proxy infrac configures (nginx), or
-        // compose and swarm refuse the route (E5015).
-        let image = if s.routes.is_empty() {
-            IMAGES[s.image]
-        } else {
-            IMAGES[1]
+        // A service with routes is a proxy infrac configures, or compose
+        // and swarm refuse the route (E5015); caddy only without a plain
+        // port 443, which it refuses to serve (E5015 too).
+        let plain_443 = ports[i].iter().any(|(c, udp, _)| *c == 443 && !udp);
+        let image = match PROXIES[s.image % PROXIES.len()] {
+            _ if s.routes.is_empty() => IMAGES[s.image],
+            p if p.starts_with("caddy") && plain_443 => PROXIES[0],
+            p => p,
         };
         out += &format!("service s{i} {{\n  image = \"{image}\"\n");
         if s.networks.is_some() && p.networks > 0 {
