@@ -124,6 +124,24 @@ pub fn build(
     infrac::backend::emit(model, target, &options)
 }
 
+/// Builds as [`build`] does: the files, and the codes of the errors found.
+pub fn build_errors(
+    name: &str,
+    text: &str,
+    target: infrac::backend::Target,
+) -> (
+    Vec<infrac::backend::Artifact>,
+    Vec<infrac::diagnostics::Code>,
+) {
+    let (artifacts, diagnostics) = build(name, text, target);
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    (artifacts, errors)
+}
+
 /// The real binary, to be given its arguments.
 pub fn infrac() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_infrac"))
