@@ -157,18 +157,20 @@ pub fn strings<S: AsRef<str>>(items: &[S]) -> Node {
 
 /// Renders a document: leading comment lines, then the root map.
 pub fn to_string(header: &[String], root: &Map) -> String {
-    let mut out = String::with_capacity(4096);
+    let mut out = String::new();
+    write_document(&mut out, header, root);
+    out
+}
+
+/// Appends a document to `out`: leading comment lines, then the root map.
+/// A backend writing many documents renders them all into one buffer.
+pub fn write_document(out: &mut String, header: &[String], root: &Map) {
     for line in header {
         out.push_str("# ");
         out.push_str(line);
         out.push('\n');
     }
-    write_map(&mut out, root, 0);
-    // A build holds every file until it writes them: 60,000 Kubernetes
-    // manifests of about 1 KB each in 4 KB buffers tripled its peak
-    // memory. Shrinking a heap block in place is cheap.
-    out.shrink_to_fit();
-    out
+    write_map(out, root, 0);
 }
 
 fn indent(out: &mut String, n: usize) {
