@@ -129,19 +129,12 @@ pub(super) fn write(args: &Args, built: &Built) -> Outcome {
         }
         return Outcome::Clean;
     }
-    match super::write::write_atomically(&args.output, artifacts, &[&args.file]) {
-        Ok(bytes) => {
-            errln!(
-                "built {} file(s), {bytes} bytes, into {} ({} warning(s))",
-                artifacts.len(),
-                args.output.display(),
-                tally.warnings
-            );
-            Outcome::Clean
-        }
-        Err(e) => {
-            errln!("error: {e}");
-            Outcome::UsageOrIo
-        }
-    }
+    super::write::write_and_say(&args.output, artifacts, &[&args.file], |bytes| {
+        format!(
+            "built {} file(s), {bytes} bytes, into {} ({} warning(s))",
+            artifacts.len(),
+            args.output.display(),
+            tally.warnings
+        )
+    })
 }

@@ -22,6 +22,7 @@ mod connect;
 mod deploy;
 mod env;
 mod interp;
+mod items;
 mod mounts;
 mod ports;
 mod project_env;
