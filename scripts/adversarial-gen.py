@@ -131,34 +131,34 @@ def extends_chain(case, r):
 
 def long_line(case, r):
     n = r.randint(50_000, 1_500_000)
-    kind = r.choice(["scalar", "key", "comment", "quoted", "many"])
-    if kind == "scalar":
-        text = f"services:\n  s:\n    image: a\n    command: {'x' * n}\n"
-    elif kind == "key":
-        text = f"services:\n  {'k' * n}:\n    image: a\n"
-    elif kind == "comment":
-        text = f"# {'#' * n}\nservices:\n  s:\n    image: a\n"
-    elif kind == "quoted":
-        text = f'services:\n  s:\n    image: "{chr(92) + "u00e9" * (n // 6)}"\n'
-    else:
-        text = "services:\n" + "".join(f"  s{i}:\n    image: {'a' * 2000}\n" for i in range(n // 2000))
-    w(case, "compose.yaml", text)
+    texts = {
+        "scalar": lambda: f"services:\n  s:\n    image: a\n    command: {'x' * n}\n",
+        "key": lambda: f"services:\n  {'k' * n}:\n    image: a\n",
+        "comment": lambda: f"# {'#' * n}\nservices:\n  s:\n    image: a\n",
+        "quoted": lambda: f'services:\n  s:\n    image: "{chr(92) + "u00e9" * (n // 6)}"\n',
+        "many": lambda: "services:\n" + "".join(f"  s{i}:\n    image: {'a' * 2000}\n" for i in range(n // 2000)),
+    }
+    w(case, "compose.yaml", texts[r.choice(list(texts))]())
 
 
 def flow_line(case, r):
     n = r.randint(1_000, 30_000)
-    kind = r.choice(["ports", "services", "env", "nested"])
-    if kind == "ports":
+
+    def ports():
         ports = ", ".join(f'"{1000 + i % 60000}:{i % 65535 + 1}"' for i in range(n))
-        text = f"services: {{s: {{image: a, ports: [{ports}]}}}}\n"
-    elif kind == "services":
-        text = "services: {" + ", ".join(f"s{i}: {{image: a}}" for i in range(n // 3)) + "}\n"
-    elif kind == "env":
-        text = "services: {s: {image: a, environment: {" + ", ".join(f"K{i}: v{i}" for i in range(n)) + "}}}\n"
-    else:
+        return f"services: {{s: {{image: a, ports: [{ports}]}}}}\n"
+
+    def nested():
         depth = r.randint(10, 500)
-        text = "services: {s: {image: a, labels: " + "{a: " * depth + "b" + "}" * depth + "}}\n"
-    w(case, "compose.yaml", text)
+        return "services: {s: {image: a, labels: " + "{a: " * depth + "b" + "}" * depth + "}}\n"
+
+    texts = {
+        "ports": ports,
+        "services": lambda: "services: {" + ", ".join(f"s{i}: {{image: a}}" for i in range(n // 3)) + "}\n",
+        "env": lambda: "services: {s: {image: a, environment: {" + ", ".join(f"K{i}: v{i}" for i in range(n)) + "}}}\n",
+        "nested": nested,
+    }
+    w(case, "compose.yaml", texts[r.choice(list(texts))]())
 
 
 def special_files(case, r):
@@ -172,21 +172,19 @@ def special_files(case, r):
     os.symlink("/dev/zero", os.path.join(case, "to-zero"))
     os.mkdir(os.path.join(case, "dir"))
     t = r.choice(targets)
-    where = r.choice(["include", "env_file", "extends", "secret", "env_file_long", "dotenv"])
-    if where == "include":
-        text = f"include:\n  - {t}\nservices:\n  s:\n    image: a\n"
-    elif where == "env_file":
-        text = f"services:\n  s:\n    image: a\n    env_file: {t}\n"
-    elif where == "env_file_long":
-        text = f"services:\n  s:\n    image: a\n    env_file:\n      - path: {t}\n        required: false\n"
-    elif where == "extends":
-        text = f"services:\n  s:\n    image: a\n    extends: {{file: {t}, service: s}}\n"
-    elif where == "secret":
-        text = f"services:\n  s:\n    image: a\n    secrets: [k]\nsecrets:\n  k:\n    file: {t}\n"
-    else:
-        text = "services:\n  s:\n    image: a\n"
+    s = "services:\n  s:\n    image: a\n"
+    texts = {
+        "include": f"include:\n  - {t}\n{s}",
+        "env_file": f"{s}    env_file: {t}\n",
+        "extends": f"{s}    extends: {{file: {t}, service: s}}\n",
+        "secret": f"{s}    secrets: [k]\nsecrets:\n  k:\n    file: {t}\n",
+        "env_file_long": f"{s}    env_file:\n      - path: {t}\n        required: false\n",
+        "dotenv": s,  # the file is named by the .env beside it
+    }
+    where = r.choice(list(texts))
+    if where == "dotenv":
         os.symlink(t, os.path.join(case, ".env"))
-    w(case, "compose.yaml", text)
+    w(case, "compose.yaml", texts[where])
     if r.random() < 0.2:  # the entry point itself
         os.remove(os.path.join(case, "compose.yaml"))
         os.symlink(t if t.startswith("/") else t, os.path.join(case, "compose.yaml"))

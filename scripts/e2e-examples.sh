@@ -32,15 +32,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 export INFRAC=${INFRAC:-$here/target/release/infrac}
 
-if ! docker info >/dev/null 2>&1; then
-  echo "=================================================================="
-  echo "SKIPPED: examples' live tier — no Docker engine answers on this machine"
-  echo "=================================================================="
-  exit 0
-fi
-if ! docker compose version >/dev/null 2>&1; then
-  "$here/scripts/install-tools.sh" --validators >/dev/null
-fi
+# shellcheck source=scripts/engine-or-skip.sh
+. "$here/scripts/engine-or-skip.sh"
+engine_or_skip "examples' live tier"
 missing=()
 python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
 command -v openssl >/dev/null || missing+=(openssl)

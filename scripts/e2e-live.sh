@@ -16,15 +16,9 @@ infrac=${INFRAC:-$here/target/release/infrac}
 project=infrac-e2e
 image=infrac-e2e:1
 
-if ! docker info >/dev/null 2>&1; then
-  echo "=================================================================="
-  echo "SKIPPED: live-engine tier — no Docker engine answers on this machine"
-  echo "=================================================================="
-  exit 0
-fi
-if ! docker compose version >/dev/null 2>&1; then
-  "$here/scripts/install-tools.sh" --validators >/dev/null
-fi
+# shellcheck source=scripts/engine-or-skip.sh
+. "$here/scripts/engine-or-skip.sh"
+engine_or_skip "live-engine tier"
 if [ ! -x /bin/busybox ] || ! /bin/busybox --list | grep -qx httpd; then
   apt-get update -qq >/dev/null && apt-get install -y -qq busybox-static >/dev/null
 fi

@@ -37,19 +37,13 @@ pub fn path(raw: &str) -> Cow<'_, str> {
         return Cow::Borrowed(raw);
     }
     let mut out = String::with_capacity(raw.len() + 8);
-    out.push('"');
-    for c in raw.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if plain(c) => out.push(c),
-            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+    crate::escape::quote_into(&mut out, raw, |out, c| {
+        if plain(c) {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
         }
-    }
-    out.push('"');
+    });
     Cow::Owned(out)
 }
 

@@ -84,6 +84,32 @@ impl std::fmt::Display for NodeId {
     }
 }
 
+/// A service as drawn: a box with its name, class and reach.
+#[derive(Debug)]
+struct Boxed<'m> {
+    id: NodeId,
+    name: &'m str,
+    class: &'static str,
+    reach: Option<Exposure>,
+    /// Codes of the service's findings; non-empty marks the service.
+    codes: Vec<&'static str>,
+}
+
+impl Boxed<'_> {
+    fn colour(&self) -> &'static str {
+        colour(self.reach.as_ref())
+    }
+
+    fn reach_text(&self) -> String {
+        reach_text(self.reach.as_ref())
+    }
+
+    /// Whether the service has findings (drawn marked).
+    fn marked(&self) -> bool {
+        !self.codes.is_empty()
+    }
+}
+
 /// One thing drawn, in the order the writers emit it. Text fields hold
 /// the user's text unescaped; each writer escapes it for its format.
 #[derive(Debug)]
@@ -94,14 +120,7 @@ enum Item<'m> {
         name: &'m str,
         internal: bool,
     },
-    Service {
-        id: NodeId,
-        name: &'m str,
-        class: &'static str,
-        reach: Option<Exposure>,
-        /// Codes of the service's findings; non-empty marks the service.
-        codes: Vec<&'static str>,
-    },
+    Service(Boxed<'m>),
     /// A source for one restricted range list (DOT only).
     Range {
         id: NodeId,
@@ -195,13 +214,13 @@ impl<'m> Drawing<'m> {
         for (s, marks) in model.services.iter().zip(&marks) {
             let id = NodeId::service(&s.name);
             let reach = s.reach();
-            items.push(Item::Service {
+            items.push(Item::Service(Boxed {
                 id: id.clone(),
                 name: &s.name,
                 class: s.class.as_str(),
                 reach: reach.clone(),
                 codes: marks.iter().map(|d| d.code.code()).collect(),
-            });
+            }));
             for n in &s.networks {
                 items.push(Item::Attached {
                     service: id.clone(),

@@ -25,6 +25,7 @@ pub mod comment;
 pub mod compile;
 pub mod diagnostics;
 pub mod diagram;
+mod escape;
 pub mod graph;
 pub mod import;
 pub mod ir;

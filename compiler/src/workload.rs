@@ -255,33 +255,31 @@ mod tests {
     use super::*;
     use crate::source::Sources;
 
+    /// `text` checks clean to a model of `n` services.
+    fn assert_clean(n: usize, name: &str, text: &str) {
+        let checked = crate::compile::compile_text(name, text);
+        assert!(
+            checked.diagnostics.is_empty(),
+            "{n}: {:?}",
+            checked.diagnostics
+        );
+        let model = checked.model.expect("a model");
+        assert_eq!(model.services.len(), n);
+    }
+
     /// Every size, including groups cut short, checks clean: a benchmark
     /// of a program with errors would measure an early exit.
     #[test]
     fn programs_check_clean() {
         for n in [4, 5, 9, 10, 17, 50, 100] {
-            let checked = crate::compile::compile_text("w.inf", &program(n));
-            assert!(
-                checked.diagnostics.is_empty(),
-                "{n}: {:?}",
-                checked.diagnostics
-            );
-            let model = checked.model.expect("a model");
-            assert_eq!(model.services.len(), n);
+            assert_clean(n, "w.inf", &program(n));
         }
     }
 
     #[test]
     fn fleets_check_clean() {
         for n in [1, 2, 3, 10, 100] {
-            let checked = crate::compile::compile_text("f.inf", &fleet(n));
-            assert!(
-                checked.diagnostics.is_empty(),
-                "{n}: {:?}",
-                checked.diagnostics
-            );
-            let model = checked.model.expect("a model");
-            assert_eq!(model.services.len(), n);
+            assert_clean(n, "f.inf", &fleet(n));
         }
     }
 

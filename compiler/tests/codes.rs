@@ -8,7 +8,8 @@ use common::*;
 use infrac::diagnostics::Code;
 
 /// Codes that only `infrac build` or `infrac import` report: their fixtures
-/// live with the backend and import tests (`import.rs`), not under
+/// live with the backend and import tests (`import.rs`; the route codes'
+/// in `build-fixtures/`, built by `diagnostics.rs`), not under
 /// `fixtures/`, which holds `.inf` programs for the checker.
 ///
 /// Codes about the file itself (not UTF-8, not a regular file, too large,

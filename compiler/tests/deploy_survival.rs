@@ -17,26 +17,11 @@ use infrac::diagnostics::Code;
 use infrac::ir::{Model, SecretSource};
 use serde_yaml::Value;
 
-/// Every example and every fixture that checks clean enough to build:
-/// (name, text, model).
+/// Every example and every fixture that checks clean enough to build
+/// ([`program_files`]): (name, text, model).
 fn programs() -> Vec<(String, String, Model)> {
-    let mut files: Vec<std::path::PathBuf> = examples().into_iter().map(|(_, p)| p).collect();
-    let mut stack = vec![root().join("compiler/tests/fixtures")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "inf") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
     let mut out = Vec::new();
-    for path in files {
-        let text = read(&path);
-        let name = path.strip_prefix(root()).unwrap().display().to_string();
+    for (name, text) in program_files() {
         let (checked, _) = check_text(&name, &text);
         if let Some(model) = checked.model {
             out.push((name, text, model));

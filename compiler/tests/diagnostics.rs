@@ -3,6 +3,9 @@
 //! under `snapshots/errors/`), and `near-miss.inf`, a program one step away
 //! that must check without errors and without that finding.
 //!
+//! Codes only a build reports have `build-fixtures/CODE/` the same way,
+//! built for the target their first line names.
+//!
 //! `incidents/*.inf` are whole unsafe programs drawn from the incidents
 //! behind the project, written as a new user would write them; each must be
 //! rejected, and its report is snapshotted as `incident-NAME`.
@@ -10,6 +13,7 @@
 mod common;
 
 use common::*;
+use infrac::backend::Target;
 use infrac::diagnostics::Code;
 use infrac::source::Sources;
 use infrac::Compiled as Checked;
@@ -58,7 +62,24 @@ fn assert_report_snapshot(
     checked: &Checked,
     sources: &Sources,
 ) {
-    let report = render_plain(checked, sources);
+    assert_snapshot_of(
+        snapshot,
+        name,
+        text,
+        checked,
+        sources,
+        render_plain(checked, sources),
+    );
+}
+
+fn assert_snapshot_of(
+    snapshot: &str,
+    name: &str,
+    text: &str,
+    checked: &Checked,
+    sources: &Sources,
+    report: String,
+) {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(root().join("snapshots/errors"));
     settings.set_prepend_module_to_snapshot(false);
@@ -80,6 +101,81 @@ fn masked(text: &str, name: &str, checked: &Checked, sources: &Sources) -> Strin
     }
     // Redactions cover whole string literals, so only whole characters go.
     String::from_utf8(bytes).expect("redactions cover whole characters")
+}
+
+/// Codes only `infrac build` reports have `build-fixtures/CODE/`: a
+/// `fail.inf` whose first line names the target (`// build: swarm`) and
+/// whose build for it produces the code (the report snapshotted as
+/// `build-CODE`), and a `near-miss.inf` that builds for that target
+/// without it and without errors.
+#[test]
+fn build_fixtures_produce_their_finding_and_near_misses_build() {
+    let dir = root().join("compiler/tests/build-fixtures");
+    let mut dirs: Vec<_> = std::fs::read_dir(&dir)
+        .expect("build-fixtures directory")
+        .map(|e| e.expect("dir entry").path())
+        .collect();
+    dirs.sort();
+    let mut codes = Vec::new();
+    for d in dirs {
+        let code_name = d.file_name().unwrap().to_string_lossy().to_string();
+        let code = Code::find(&code_name).unwrap_or_else(|| panic!("{code_name} is not a code"));
+        for (file, fails) in [("fail.inf", true), ("near-miss.inf", false)] {
+            let text = read(&d.join(file));
+            let name = format!("build-fixtures/{code_name}/{file}");
+            let target = text
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("// build: "))
+                .and_then(|t| Target::ALL.iter().find(|x| x.name() == t.trim()))
+                .unwrap_or_else(|| panic!("{name}: its first line names no target"));
+            let (checked, sources) = check_text(&name, &text);
+            let model = checked.model.as_ref().unwrap_or_else(|| {
+                panic!(
+                    "{name} does not check:\n{}",
+                    render_plain(&checked, &sources)
+                )
+            });
+            let options = infrac::backend::Options {
+                project: "fixture".into(),
+                source: name.clone(),
+            };
+            let (_, diagnostics) = infrac::backend::emit(model, *target, &options);
+            let report = infrac::diagnostics::render::human(
+                &diagnostics,
+                &sources,
+                &checked.redactions,
+                infrac::diagnostics::render::HumanStyle {
+                    color: false,
+                    width: 80,
+                },
+            );
+            let produced = diagnostics.iter().any(|d| d.code == code);
+            if fails {
+                assert!(produced, "{name} does not produce {code_name}:\n{report}");
+                let snapshot = format!("build-{code_name}");
+                assert_snapshot_of(&snapshot, &name, &text, &checked, &sources, report);
+            } else {
+                assert!(
+                    !produced && !diagnostics.iter().any(|d| d.is_error()),
+                    "{name} still fails:\n{report}"
+                );
+            }
+        }
+        codes.push(code);
+    }
+    for code in [
+        Code::RouteUnrealised,
+        Code::RouteClientHidden,
+        Code::RouteConflict,
+        Code::RoutePlaintext,
+    ] {
+        assert!(
+            codes.contains(&code),
+            "{} has no build fixtures",
+            code.code()
+        );
+    }
 }
 
 #[test]

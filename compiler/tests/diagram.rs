@@ -233,24 +233,6 @@ struct Program {
     routes: Vec<(usize, usize, String)>,
 }
 
-/// `s` as an `.inf` string literal.
-fn literal(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\0' => out.push_str("\\0"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 impl Program {
     fn text(&self) -> String {
         let mut out = String::new();
@@ -268,7 +250,10 @@ impl Program {
             for (from, to, host) in &self.routes {
                 if *from == i {
                     let target = &self.services[*to];
-                    out.push_str(&format!("  route {} -> {target}:80\n", literal(host)));
+                    out.push_str(&format!(
+                        "  route {} -> {target}:80\n",
+                        infrac::syntax::print::quote(host)
+                    ));
                 }
             }
             out.push_str("}\n");

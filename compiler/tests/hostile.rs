@@ -3,43 +3,12 @@
 //! without end (a device) fails the test instead of hanging it. The map of
 //! every failure of the issue to its test is in book/src/internals/fuzzing.md.
 
+mod common;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-/// Runs the binary in `dir` for at most 20 s: exit code, stdout, stderr.
-fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_infrac"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let started = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("{args:?} did not finish in 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-#[cfg(unix)]
-fn mkfifo(path: &Path) {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path; mkfifo touches nothing else.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
-}
+use common::*;
 
 /// Issue 15.3: `extends.file` naming `/dev/zero` read gigabytes, and a FIFO
 /// named by `include` or `extends.file` blocked for ever (reading.rs holds
@@ -76,7 +45,7 @@ fn devices_and_fifos_named_by_extends_include_or_f_are_refused_fast() {
     ] {
         std::fs::write(dir.path().join(name), text).unwrap();
         let started = Instant::now();
-        let (code, out, err) = run(dir.path(), &["import", name]);
+        let (code, out, err) = run_bounded(dir.path(), &["import", name]);
         assert_eq!(code, Some(1), "{name}: {err}");
         assert!(
             err.contains("E0006") && err.contains(&format!("{name}:{line}:")),
@@ -90,7 +59,7 @@ fn devices_and_fifos_named_by_extends_include_or_f_are_refused_fast() {
     }
     std::fs::write(dir.path().join("web.yml"), web).unwrap();
     for device in ["/dev/zero", "base.yml"] {
-        let (code, out, err) = run(dir.path(), &["import", "web.yml", device]);
+        let (code, out, err) = run_bounded(dir.path(), &["import", "web.yml", device]);
         assert_eq!(code, Some(1), "-f {device}: {err}");
         assert!(err.contains("E0006"), "-f {device}: {err}");
         assert!(out.is_empty());
@@ -103,7 +72,7 @@ fn devices_and_fifos_named_by_extends_include_or_f_are_refused_fast() {
     )
     .unwrap();
     for name in ["extends-fifo.yml", "include-fifo.yml"] {
-        let (code, out, err) = run(dir.path(), &["import", name]);
+        let (code, out, err) = run_bounded(dir.path(), &["import", name]);
         assert_eq!(code, Some(0), "{name}: {err}");
         assert!(out.contains("service web"), "{name}: {out}");
     }
@@ -136,7 +105,7 @@ fn import_o_a_device_node_leaves_it_a_device() {
         &["import", "compose.yml", "-o", "null"][..],
         &["fmt", "null"],
     ] {
-        let (code, _, err) = run(dir.path(), args);
+        let (code, _, err) = run_bounded(dir.path(), args);
         assert_ne!(code, Some(0), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         let kind = std::fs::symlink_metadata(&node).unwrap().file_type();
@@ -145,7 +114,7 @@ fn import_o_a_device_node_leaves_it_a_device() {
     // The near miss: a regular file there is replaced.
     std::fs::remove_file(&node).unwrap();
     std::fs::write(&node, "old").unwrap();
-    let (code, _, err) = run(dir.path(), &["import", "compose.yml", "-o", "null"]);
+    let (code, _, err) = run_bounded(dir.path(), &["import", "compose.yml", "-o", "null"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(std::fs::read_to_string(&node)
         .unwrap()
@@ -169,7 +138,7 @@ fn the_kernels_pseudo_files_are_refused_without_reading() {
             continue;
         }
         let started = Instant::now();
-        let (code, _, err) = run(dir.path(), args);
+        let (code, _, err) = run_bounded(dir.path(), args);
         assert_eq!(code, Some(1), "{args:?}: {err}");
         assert!(
             err.contains("E0006") && err.contains("/proc or /sys"),
@@ -186,7 +155,7 @@ fn the_kernels_pseudo_files_are_refused_without_reading() {
         "services:\n  web:\n    image: nginx:1.27\n    env_file: /proc/self/environ\n",
     )
     .unwrap();
-    let (code, out, err) = run(dir.path(), &["import", "c.yml"]);
+    let (code, out, err) = run_bounded(dir.path(), &["import", "c.yml"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("E0006") && err.contains("c.yml:4:"), "{err}");
     assert!(out.is_empty(), "{out}");
@@ -200,7 +169,7 @@ fn an_import_reads_its_own_files_within_the_budget() {
     let dir = tempfile::tempdir().unwrap();
     let big = std::fs::File::create(dir.path().join("big.yml")).unwrap();
     big.set_len((32 << 20) + 1).unwrap(); // sparse: no disk used
-    let (code, out, err) = run(dir.path(), &["import", "big.yml"]);
+    let (code, out, err) = run_bounded(dir.path(), &["import", "big.yml"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("E0007") && err.contains("33554432"), "{err}");
     assert!(out.is_empty());
@@ -209,7 +178,7 @@ fn an_import_reads_its_own_files_within_the_budget() {
         "services:\n  web:\n    image: nginx:1.27\n",
     )
     .unwrap();
-    let (code, out, err) = run(dir.path(), &["import", "small.yml"]);
+    let (code, out, err) = run_bounded(dir.path(), &["import", "small.yml"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("service web"), "{out}");
 }
@@ -227,11 +196,7 @@ fn import_within(dir: &Path, mb: u64) -> (Option<i32>, String, String) {
         .stdin(std::process::Stdio::null())
         .output()
         .expect("sh runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    split_output(out)
 }
 
 /// Found by the adversarial run: each `.env` value is interpolated with

@@ -246,3 +246,37 @@ fn variables_without_a_value_are_reported_and_env_files_replace_dot_env() {
     assert!(text.contains("port 7000 internal"), "{text}");
     assert!(!text.contains("port 1 internal"), "{text}");
 }
+
+/// An `environment` key without a value is passed through by compose
+/// from the project's `.env`, and left out of the container when that
+/// does not set it (Sentry's self-hosted file has dozens): the value is
+/// carried from `.env`, and an unset one is dropped, each reported at its
+/// line, so the rebuilt file does not require what compose left unset.
+#[test]
+fn environment_keys_without_a_value_follow_the_dot_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("compose.yaml");
+    std::fs::write(
+        &file,
+        "services:\n  api:\n    image: x:1\n    environment:\n      RETENTION_DAYS:\n      MAIL_HOST:\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".env"), "RETENTION_DAYS=90\n").unwrap();
+    let (i, sources) = import_path(&file);
+    let text = i.text().unwrap_or_else(|| panic!("{:#?}", i.diagnostics));
+    assert!(text.contains("RETENTION_DAYS = \"90\""), "{text}");
+    assert!(!text.contains("MAIL_HOST"), "{text}");
+    assert!(!text.contains("env("), "{text}");
+    let reported: Vec<(usize, bool)> = i
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == Code::ImportLoss)
+        .map(|d| {
+            let (line, _) = sources
+                .get(d.primary.span.file)
+                .line_col(d.primary.span.start as usize);
+            (line, d.message.contains("not carried over"))
+        })
+        .collect();
+    assert_eq!(reported, [(5, false), (6, true)], "{:#?}", i.diagnostics);
+}

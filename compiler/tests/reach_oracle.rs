@@ -20,10 +20,14 @@
 //!   justified by a port placed on that node (or its SSH or engine).
 //!
 //! Routes are in the programs (with and without allowlists, in chains and
-//! cycles): their reach is what an Ingress delivers on Kubernetes, and on
-//! compose and swarm the proxy's own port, so a route that widened a
-//! target's effective exposure beyond what the checker computed shows up
-//! as a Kubernetes reach wider than the effective level.
+//! cycles, on each of the four proxies): their reach is what an Ingress
+//! delivers on Kubernetes, and on compose and swarm the proxy's own port
+//! and what its generated configuration forwards — read back by
+//! `proxies/` and required to be exactly the model's routes (host and
+//! path to the route's service:port, the allowlist of the reach it hands
+//! on), never wider. A route that widened a target's effective exposure
+//! beyond what the checker computed shows up as a Kubernetes reach wider
+//! than the effective level, or as a forward the model does not have.
 
 mod common;
 #[allow(dead_code)]
@@ -31,6 +35,7 @@ mod common;
 mod k8s_reach;
 #[path = "reach_oracle/programs.rs"]
 mod programs;
+mod proxies;
 #[path = "exposure/terraform_rules.rs"]
 mod terraform_rules;
 
@@ -288,6 +293,8 @@ struct Tally {
     /// Programs the checker refused, by the codes of their errors.
     rejected: BTreeMap<&'static str, usize>,
     ports: usize,
+    /// What the proxies of compose and swarm builds forward, compared.
+    forwards: usize,
 }
 
 fn judge(src: &str, tally: &mut Tally) -> Result<(), String> {
@@ -332,6 +339,10 @@ fn judge(src: &str, tally: &mut Tally) -> Result<(), String> {
         match target {
             Target::Compose | Target::Swarm => {
                 let doc = load(&artifacts[0].contents);
+                // What the proxies forward is exactly the model's routes:
+                // the reach a route hands on goes no further than that.
+                tally.forwards += proxies::compare(model, &artifacts, &doc)
+                    .map_err(|e| format!("{}: {e}", target.name()))?;
                 let reach = docker_reach(model, &doc, &fw, *target == Target::Swarm);
                 for s in &model.services {
                     for p in &s.ports {
@@ -472,7 +483,12 @@ fn no_target_reaches_further_than_the_checked_model() {
     }
     let tally = tally.into_inner();
     let n = programs_to_run();
-    eprintln!("reach oracle: {n} programs; built {:?}; refused {:?}; {} ports compared; the checker's refusals by code: {:?}", tally.built, tally.refused, tally.ports, tally.rejected);
+    eprintln!("reach oracle: {n} programs; built {:?}; refused {:?}; {} ports and {} proxy forwards compared; the checker's refusals by code: {:?}", tally.built, tally.refused, tally.ports, tally.forwards, tally.rejected);
+    assert!(
+        n < PROGRAMS || tally.forwards >= 500,
+        "only {} proxy forwards compared: the generator writes too few routes",
+        tally.forwards
+    );
     for target in Target::ALL {
         let built = tally.built.get(target.name()).copied().unwrap_or(0);
         assert!(

@@ -11,36 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Runs the binary in `dir`, with a deadline: a read that blocks (a FIFO)
-/// or runs away (a device) fails the test instead of hanging it.
-fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_infrac"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let started = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("{args:?} did not finish in 20 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().expect("output");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 const WEB: &str = "service web {\n  image = \"nginx:1.27\"\n}\n";
 
 #[test]
@@ -59,7 +29,7 @@ fn e0005_text_that_is_not_utf8_is_a_finding_at_its_byte() {
         &["fmt", "--check", "latin1.inf"],
         &["import", "latin1.inf"],
     ] {
-        let (code, _, err) = run(dir.path(), args);
+        let (code, _, err) = run_bounded(dir.path(), args);
         assert_eq!(code, Some(1), "{args:?}: {err}");
         assert!(err.contains("E0005"), "{args:?}: {err}");
         assert!(
@@ -73,17 +43,9 @@ fn e0005_text_that_is_not_utf8_is_a_finding_at_its_byte() {
         "service web {\n  image = \"caf\u{e9}:1.27\"\n}\n",
     )
     .unwrap();
-    let (code, _, err) = run(dir.path(), &["check", "utf8.inf"]);
+    let (code, _, err) = run_bounded(dir.path(), &["check", "utf8.inf"]);
     assert!(!err.contains("E0005"), "{err}");
     assert_ne!(code, Some(2), "{err}");
-}
-
-#[cfg(unix)]
-fn mkfifo(path: &Path) {
-    use std::os::unix::ffi::OsStrExt;
-    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
-    // SAFETY: a valid NUL-terminated path; mkfifo touches nothing else.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
 }
 
 #[cfg(unix)]
@@ -100,7 +62,7 @@ fn e0006_devices_and_fifos_are_refused_without_reading_or_blocking() {
         &["fmt", "pipe.inf"],
     ] {
         let started = Instant::now();
-        let (code, _, err) = run(dir.path(), args);
+        let (code, _, err) = run_bounded(dir.path(), args);
         assert_eq!(code, Some(1), "{args:?}: {err}");
         assert!(err.contains("E0006"), "{args:?}: {err}");
         assert!(
@@ -116,7 +78,7 @@ fn e0006_devices_and_fifos_are_refused_without_reading_or_blocking() {
     ] {
         let text = format!("services:\n  web:\n    image: nginx:1.27\n{key}");
         std::fs::write(dir.path().join(name), text).unwrap();
-        let (code, out, err) = run(dir.path(), &["import", name]);
+        let (code, out, err) = run_bounded(dir.path(), &["import", name]);
         assert_eq!(code, Some(1), "{name}: {err}");
         assert!(
             err.contains("E0006") && err.contains(&format!("{name}:4:")),
@@ -129,7 +91,7 @@ fn e0006_devices_and_fifos_are_refused_without_reading_or_blocking() {
         "include:\n  - /dev/zero\nservices:\n  web:\n    image: nginx:1.27\n",
     )
     .unwrap();
-    let (code, _, err) = run(dir.path(), &["import", "include-zero.yml"]);
+    let (code, _, err) = run_bounded(dir.path(), &["import", "include-zero.yml"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("E0006"), "{err}");
     // The near miss: a regular env file beside it.
@@ -139,7 +101,7 @@ fn e0006_devices_and_fifos_are_refused_without_reading_or_blocking() {
         "services:\n  web:\n    image: nginx:1.27\n    env_file: web.env\n",
     )
     .unwrap();
-    let (code, out, err) = run(dir.path(), &["import", "env-file.yml"]);
+    let (code, out, err) = run_bounded(dir.path(), &["import", "env-file.yml"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("LEVEL"), "{out}");
 }
@@ -151,13 +113,13 @@ fn e0007_a_file_over_the_limit_is_refused_before_it_is_read() {
     let f = std::fs::File::create(dir.path().join("huge.inf")).unwrap();
     f.set_len((4 << 30) + 1).unwrap();
     let started = Instant::now();
-    let (code, _, err) = run(dir.path(), &["check", "huge.inf"]);
+    let (code, _, err) = run_bounded(dir.path(), &["check", "huge.inf"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("E0007") && err.contains("too large"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(5));
     // The near miss: a file of ordinary size.
     std::fs::write(dir.path().join("small.inf"), WEB).unwrap();
-    let (_, _, err) = run(dir.path(), &["check", "small.inf"]);
+    let (_, _, err) = run_bounded(dir.path(), &["check", "small.inf"]);
     assert!(!err.contains("E0007"), "{err}");
 }
 
@@ -184,7 +146,7 @@ fn e0008_an_include_tree_past_the_budget_is_refused_fast() {
     // 2^30 ways to reach the last file: minutes and gigabytes before.
     doubling_includes(dir.path(), 30);
     let started = Instant::now();
-    let (code, out, err) = run(dir.path(), &["import", "level-0.yml"]);
+    let (code, out, err) = run_bounded(dir.path(), &["import", "level-0.yml"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("E0008"), "{err}");
     assert!(
@@ -207,7 +169,7 @@ fn e0008_an_include_tree_past_the_budget_is_refused_fast() {
         .unwrap();
     }
     std::fs::write(dir.path().join("many.yml"), format!("include:\n{many}")).unwrap();
-    let (code, _, err) = run(dir.path(), &["import", "many.yml"]);
+    let (code, _, err) = run_bounded(dir.path(), &["import", "many.yml"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("E0008") && err.contains("256 files"), "{err}");
 }
@@ -216,7 +178,7 @@ fn e0008_an_include_tree_past_the_budget_is_refused_fast() {
 fn e0008_near_miss_a_shallow_include_tree_imports_whole() {
     let dir = tempfile::tempdir().unwrap();
     doubling_includes(dir.path(), 6);
-    let (code, out, err) = run(dir.path(), &["import", "level-0.yml"]);
+    let (code, out, err) = run_bounded(dir.path(), &["import", "level-0.yml"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(!err.contains("E0008"), "{err}");
     for s in ["service s0 ", "service s5 ", "service last "] {

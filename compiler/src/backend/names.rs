@@ -33,20 +33,30 @@ fn shown(name: &str) -> String {
     }
 }
 
-fn too_long(span: Span, what: &str, name: &str, target: &str, why: &str, max: usize) -> Diagnostic {
+/// The finding for a name over `max` characters, if it is.
+fn too_long(
+    span: Span,
+    what: &str,
+    name: &str,
+    target: &str,
+    why: &str,
+    max: usize,
+) -> Option<Diagnostic> {
     let len = name.chars().count();
-    Diagnostic::new(
-        Code::NameTooLong,
-        span,
-        format!(
-            "{what} `{}` is {len} characters long, more than {target} can carry",
-            shown(name)
-        ),
-    )
-    .label(format!("at most {max} characters for {target}"))
-    .help(format!(
-        "{why}; shorten the name to at most {max} characters"
-    ))
+    (len > max).then(|| {
+        Diagnostic::new(
+            Code::NameTooLong,
+            span,
+            format!(
+                "{what} `{}` is {len} characters long, more than {target} can carry",
+                shown(name)
+            ),
+        )
+        .label(format!("at most {max} characters for {target}"))
+        .help(format!(
+            "{why}; shorten the name to at most {max} characters"
+        ))
+    })
 }
 
 /// Service names compose cannot resolve.
@@ -54,8 +64,7 @@ pub(super) fn compose(model: &Model) -> Vec<Diagnostic> {
     model
         .services
         .iter()
-        .filter(|s| s.name.chars().count() > DNS_LABEL)
-        .map(|s| {
+        .filter_map(|s| {
             too_long(
                 s.name_span,
                 "service",
@@ -77,16 +86,14 @@ pub(super) fn swarm(model: &Model, project: &str) -> Vec<Diagnostic> {
     };
     let mut out = Vec::new();
     for s in &model.services {
-        if s.name.chars().count() > prefixed {
-            out.push(too_long(
-                s.name_span,
-                "service",
-                &s.name,
-                "swarm",
-                &why("service"),
-                prefixed,
-            ));
-        }
+        out.extend(too_long(
+            s.name_span,
+            "service",
+            &s.name,
+            "swarm",
+            &why("service"),
+            prefixed,
+        ));
     }
     for n in model.networks.iter().filter(|n| n.declared) {
         // An external network is used by its own name, without the prefix.
@@ -98,21 +105,17 @@ pub(super) fn swarm(model: &Model, project: &str) -> Vec<Diagnostic> {
         } else {
             (prefixed, why("network"))
         };
-        if n.name.chars().count() > max {
-            out.push(too_long(n.span, "network", &n.name, "swarm", &why, max));
-        }
+        out.extend(too_long(n.span, "network", &n.name, "swarm", &why, max));
     }
     for s in &model.secrets {
-        if s.name.chars().count() > SWARM_SECRET {
-            out.push(too_long(
-                s.span,
-                "secret",
-                &s.name,
-                "swarm",
-                "the stack uses the secret by its own name (`docker secret create NAME`), and swarm refuses a secret name over 64 characters",
-                SWARM_SECRET,
-            ));
-        }
+        out.extend(too_long(
+            s.span,
+            "secret",
+            &s.name,
+            "swarm",
+            "the stack uses the secret by its own name (`docker secret create NAME`), and swarm refuses a secret name over 64 characters",
+            SWARM_SECRET,
+        ));
     }
     out
 }

@@ -300,27 +300,18 @@ pub fn write_scalar_str(out: &mut String, s: &str) {
 }
 
 fn write_quoted(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20
-                || c == '\u{7f}'
-                || c == '\u{85}'
-                || c == '\u{2028}'
-                || c == '\u{2029}'
-                || c == '\u{feff}' =>
-            {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
+    crate::escape::quote_into(out, s, |out, c| match c {
+        c if (c as u32) < 0x20
+            || c == '\u{7f}'
+            || c == '\u{85}'
+            || c == '\u{2028}'
+            || c == '\u{2029}'
+            || c == '\u{feff}' =>
+        {
+            let _ = write!(out, "\\u{:04x}", c as u32);
         }
-    }
-    out.push('"');
+        c => out.push(c),
+    });
 }
 
 /// Words YAML 1.1 or 1.2 read as booleans or null.

@@ -85,6 +85,18 @@ impl Catalogue {
             .map(|e| e.image.as_str())
     }
 
+    /// The stdlib entry naming `image` as an application that serves its
+    /// users on `port`, a port the remote-administration table lists (a
+    /// Git forge's own SSH server on 22: git over SSH with per-user keys,
+    /// no shell). That port is the application's protocol, not a way to
+    /// administer the host. Only the stdlib's word counts: a program's own
+    /// `class` items say what an image is, not that its SSH is harmless.
+    pub fn serves_users_on(&self, image: &str, port: u16) -> Option<&str> {
+        self.entry(image, true)
+            .filter(|e| e.class == Class::App && e.ports.contains(&port))
+            .map(|e| e.image.as_str())
+    }
+
     /// Every entry, in declaration order.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
@@ -317,6 +329,23 @@ mod tests {
             .remote_admin("linuxserver/openssh-server:latest")
             .is_some());
         assert!(c.remote_admin("redis:7").is_none());
+    }
+
+    /// A Git forge's SSH is its users' protocol; an sshd image's is a
+    /// shell, and a port the entry does not list is not the forge's.
+    #[test]
+    fn an_application_s_own_ssh_is_not_remote_administration() {
+        let c = stdlib_catalogue();
+        assert_eq!(
+            c.serves_users_on("gitea/gitea:1.22.2", 22),
+            Some("gitea/gitea")
+        );
+        assert!(c
+            .serves_users_on("codeberg.org/forgejo/forgejo:9", 22)
+            .is_some());
+        assert_eq!(c.serves_users_on("gitea/gitea:1.22.2", 3389), None);
+        assert_eq!(c.serves_users_on("panubo/sshd:1.9", 22), None);
+        assert_eq!(c.serves_users_on("ghcr.io/acme/git:1", 22), None);
     }
 
     #[test]

@@ -109,20 +109,13 @@ pub fn run(args: Args, color: Color) -> Outcome {
         }
     }
     let inputs: Vec<&Path> = args.files.iter().map(PathBuf::as_path).collect();
-    match super::write::write_atomically(&args.output, &artifacts, &inputs) {
-        Ok(bytes) => {
-            errln!(
-                "migrated {shown} to {}: {} file(s), {bytes} bytes, in {} ({} warning(s), {losses} of them about the import)",
-                args.to.name(),
-                artifacts.len(),
-                args.output.display(),
-                tally.warnings
-            );
-            Outcome::Clean
-        }
-        Err(e) => {
-            errln!("error: {e}");
-            Outcome::UsageOrIo
-        }
-    }
+    super::write::write_and_say(&args.output, &artifacts, &inputs, |bytes| {
+        format!(
+            "migrated {shown} to {}: {} file(s), {bytes} bytes, in {} ({} warning(s), {losses} of them about the import)",
+            args.to.name(),
+            artifacts.len(),
+            args.output.display(),
+            tally.warnings
+        )
+    })
 }

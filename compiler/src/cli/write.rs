@@ -22,6 +22,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::output::errln;
+use super::Outcome;
 use crate::backend::Artifact;
 use crate::loader::{FsLoader, Loader};
 
@@ -37,6 +39,26 @@ const MARKER_HEAD: &str =
 /// while a file is written or the directories are swapped, so the
 /// signal's cleanup never runs between the two halves of a step.
 static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Writes as [`write_atomically`] does and says how it went on stderr:
+/// `done(bytes)` when the files are written, the error otherwise.
+pub(super) fn write_and_say(
+    dir: &Path,
+    artifacts: &[Artifact],
+    inputs: &[&Path],
+    done: impl FnOnce(usize) -> String,
+) -> Outcome {
+    match write_atomically(dir, artifacts, inputs) {
+        Ok(bytes) => {
+            errln!("{}", done(bytes));
+            Outcome::Clean
+        }
+        Err(e) => {
+            errln!("error: {e}");
+            Outcome::UsageOrIo
+        }
+    }
+}
 
 /// Writes `artifacts` under `dir`, replacing it whole; returns the bytes
 /// written. `inputs` are the files the build read: a `dir` that holds one

@@ -4,7 +4,7 @@
 
 use std::fmt::{self, Write};
 
-use super::{colour, reach_text, Drawing, Item};
+use super::{colour, Boxed, Drawing, Item};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Model;
 
@@ -57,28 +57,7 @@ fn write_item(out: &mut String, item: &Item) -> fmt::Result {
             Text(name),
             if *internal { " (internal)" } else { "" }
         ),
-        Item::Service {
-            id,
-            name,
-            class,
-            reach,
-            codes,
-        } => {
-            let fill = colour(reach.as_ref());
-            let bad = !codes.is_empty();
-            write!(
-                out,
-                "  {id} [shape=box, style=\"rounded,filled\", fillcolor=\"{fill}\", fontcolor=white, penwidth={}, color=\"{}\", label=\"{}\\n{class} · {}",
-                if bad { 4 } else { 1 },
-                if bad { "#000000" } else { fill },
-                Text(name),
-                Text(&reach_text(reach.as_ref())),
-            )?;
-            if bad {
-                write!(out, "\\n⚠ {}", codes.join(" "))?;
-            }
-            writeln!(out, "\"];")
-        }
+        Item::Service(s) => write_service(out, s),
         Item::Range { id, key } => writeln!(
             out,
             "  {id} [shape=doublecircle, label=\"{}\", color=\"#e36209\"];",
@@ -118,4 +97,23 @@ fn write_item(out: &mut String, item: &Item) -> fmt::Result {
             if *public { "#d73a49" } else { "#e36209" }
         ),
     }
+}
+
+/// A service's box, filled by its reach, outlined black when marked.
+fn write_service(out: &mut String, s: &Boxed) -> fmt::Result {
+    let Boxed { id, class, .. } = s;
+    let fill = s.colour();
+    let bad = s.marked();
+    write!(
+        out,
+        "  {id} [shape=box, style=\"rounded,filled\", fillcolor=\"{fill}\", fontcolor=white, penwidth={}, color=\"{}\", label=\"{}\\n{class} · {}",
+        if bad { 4 } else { 1 },
+        if bad { "#000000" } else { fill },
+        Text(s.name),
+        Text(&s.reach_text()),
+    )?;
+    if bad {
+        write!(out, "\\n⚠ {}", s.codes.join(" "))?;
+    }
+    writeln!(out, "\"];")
 }

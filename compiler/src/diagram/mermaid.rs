@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write};
 
-use super::{colour, reach_text, Drawing, Item};
+use super::{Boxed, Drawing, Item};
 use crate::diagnostics::Diagnostic;
 use crate::ir::Model;
 
@@ -46,34 +46,7 @@ fn write_item(out: &mut String, item: &Item) -> fmt::Result {
         Item::Network { id, name, .. } => {
             writeln!(out, "  {id}{{{{\"network {}\"}}}}", Text(name))
         }
-        Item::Service {
-            id,
-            name,
-            class,
-            reach,
-            codes,
-        } => {
-            write!(
-                out,
-                "  {id}[\"{}<br/>{class} · {}",
-                Text(name),
-                Text(&reach_text(reach.as_ref()))
-            )?;
-            if !codes.is_empty() {
-                write!(out, "<br/>⚠ {}", codes.join(" "))?;
-            }
-            writeln!(out, "\"]")?;
-            writeln!(
-                out,
-                "  style {id} fill:{},color:#fff{}",
-                colour(reach.as_ref()),
-                if codes.is_empty() {
-                    ""
-                } else {
-                    ",stroke:#000,stroke-width:4px"
-                }
-            )
-        }
+        Item::Service(s) => write_service(out, s),
         // Mermaid draws public traffic only: restricted sources are DOT's.
         Item::Range { .. } | Item::Published { public: false, .. } => Ok(()),
         Item::Attached { service, network } => writeln!(out, "  {service} -.- {network}"),
@@ -87,4 +60,30 @@ fn write_item(out: &mut String, item: &Item) -> fmt::Result {
         } => writeln!(out, "  {from} ==>|\"{} :{port}\"| {to}", Text(matcher)),
         Item::Published { from, to, host, .. } => writeln!(out, "  {from} -->|:{host}| {to}"),
     }
+}
+
+/// A service's node, then its style: filled by its reach, a thick black
+/// stroke when marked.
+fn write_service(out: &mut String, s: &Boxed) -> fmt::Result {
+    let Boxed { id, class, .. } = s;
+    write!(
+        out,
+        "  {id}[\"{}<br/>{class} · {}",
+        Text(s.name),
+        Text(&s.reach_text())
+    )?;
+    if s.marked() {
+        write!(out, "<br/>⚠ {}", s.codes.join(" "))?;
+    }
+    writeln!(out, "\"]")?;
+    writeln!(
+        out,
+        "  style {id} fill:{},color:#fff{}",
+        s.colour(),
+        if s.marked() {
+            ",stroke:#000,stroke-width:4px"
+        } else {
+            ""
+        }
+    )
 }

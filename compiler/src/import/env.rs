@@ -121,20 +121,36 @@ impl Importer {
             }
         }
         for (key, key_span, raw, node) in vars {
-            let Some(raw) = raw else {
-                // `KEY` alone: passed through from the deploying shell.
-                s.env.push(entry(
-                    key.clone(),
-                    key_span,
-                    call("env", string(key.clone(), node.span), node.span),
-                ));
-                self.lose(
-                    key_span,
-                    format!("{} is imported as `env(\"{key}\")`", what(&key)),
-                    "passed through from the deploying environment",
-                    "compose left it unset when the variable was missing; generated files now require it",
-                );
-                continue;
+            // `KEY` alone: compose passes the variable through from the
+            // project's `.env` (or the deploying shell, which an import
+            // does not read); when neither sets it the container has no
+            // such variable. So a value in `.env` is carried as it is,
+            // escaped so that it is read literally below.
+            let raw = match raw {
+                Some(raw) => raw,
+                None => match self.vars.get(&key).cloned() {
+                    Some(value) => {
+                        self.lose(
+                            key_span,
+                            format!("{} takes its value from the project's `.env`, copied into the program", what(&key)),
+                            "read at import time",
+                            &format!("compose reads it again at each deploy, and the shell may override it: write `{key} = env(\"{key}\")` to read it where you deploy"),
+                        );
+                        value.replace('$', "$$")
+                    }
+                    None => {
+                        // `env("KEY")` would make every generated file
+                        // require what compose leaves unset: it is
+                        // dropped, as compose drops it with this `.env`.
+                        self.lose(
+                            key_span,
+                            format!("{} is not carried over: compose passes it through from the deploying environment, and the project's `.env` does not set it", what(&key)),
+                            "unset here, so compose leaves it out of the container",
+                            &format!("if your deploy sets it, write `{key} = env(\"{key}\")` in `env` (generated files then require it)"),
+                        );
+                        continue;
+                    }
+                },
             };
             let i = self.interpolate(&node, &raw)?;
             self.mention(&service, &key, &i.text, node.span);

@@ -276,34 +276,22 @@ fn matching_brace(s: &str, open: usize) -> Option<usize> {
 /// One `${...}`: appends its value and returns the variable's name when it
 /// stays unresolved (no default).
 fn braced(inner: &str, out: &mut Interpolated) -> Result<Option<String>, String> {
-    let name_end = inner
-        .find(|c: char| !(c == '_' || c.is_ascii_alphanumeric()))
-        .unwrap_or(inner.len());
-    let name = &inner[..name_end];
-    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(format!("`${{{inner}}}` is not a variable"));
-    }
-    let rest = &inner[name_end..];
-    let op = [":-", "-", ":?", "?", ":+", "+"]
-        .into_iter()
-        .find(|op| rest.starts_with(op));
+    let (name, op, arg) = split_braced(inner)?;
     match op {
-        None if rest.is_empty() => {}
-        Some(":-" | "-") => {
-            let arg = &rest[if rest.starts_with(':') { 2 } else { 1 }..];
+        ":-" | "-" => {
             let default = interpolate(arg)?;
             out.text.push_str(&default.text);
             out.defaulted.push((name.to_string(), default.text));
             out.unresolved.extend(default.unresolved);
             return Ok(None);
         }
-        Some(":?" | "?") => {}
-        Some(":+" | "+") => {
+        ":+" | "+" => {
             // Set: the alternative; unset: nothing. An import cannot tell.
             out.defaulted.push((name.to_string(), String::new()));
             return Ok(None);
         }
-        _ => return Err(format!("`${{{inner}}}` is not a valid substitution")),
+        // None, or `:?`/`?`: the variable stays, unresolved.
+        _ => {}
     }
     out.text.push_str(&format!("${{{name}}}"));
     out.unresolved.push(name.to_string());

@@ -22,12 +22,14 @@ mod connect;
 mod deploy;
 mod env;
 mod interp;
+mod items;
 mod mounts;
 mod ports;
 mod project_env;
 pub mod reach;
 mod resolve;
 mod service;
+mod stack;
 mod top;
 mod yaml;
 
@@ -130,6 +132,7 @@ pub fn import_files_with(
         env,
         &mut importer.diagnostics,
     );
+    importer.vars = loader.vars.clone();
     let resolved = loader.resolve(files);
     importer.diagnostics.append(&mut loader.diagnostics);
     importer.had_include = loader.had_include;
@@ -219,6 +222,12 @@ pub(crate) struct Importer {
     host_aliases: HashMap<String, String>,
     /// The connections found (see [`connect`]).
     connections: Vec<Connection>,
+    /// The key that makes the file a swarm stack, and how to name it
+    /// (see [`stack`]); `None` for a compose file.
+    stack: Option<(Span, String)>,
+    /// The project's variables (`.env` or `--env-file`): what compose
+    /// passes to an `environment` key given without a value.
+    vars: interp::Vars,
 }
 
 impl Importer {
@@ -248,6 +257,8 @@ impl Importer {
             mentions: Vec::new(),
             host_aliases: HashMap::new(),
             connections: Vec::new(),
+            stack: None,
+            vars: interp::Vars::new(),
         }
     }
 
@@ -283,6 +294,7 @@ impl Importer {
             .label("no `services` here")
             .help("import a docker-compose.yml, compose.yaml or a swarm stack file"));
         }
+        self.stack = stack::evidence(root);
         for (k, v) in entries {
             let key = self.key(k)?;
             match key.as_str() {

@@ -1,103 +1,39 @@
 //! Volumes: the top-level `volumes` and a service's `volumes` (short and
 //! long syntax) as `mounts`, `tmpfs` and named volumes.
 
+use super::items::ItemKind;
 use super::service::Svc;
-use super::top::flag;
 use super::yaml::{Kind, Node};
-use super::{attr, expect_map, name, string, value, Declared, Importer};
+use super::{name, string, value, Importer};
 use crate::ast::{DeclKind, Value, ValueKind};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::Span;
+
+const VOLUMES: ItemKind = ItemKind {
+    decl: DeclKind::Volume,
+    noun: "volume",
+    declared: |i| &mut i.volumes,
+    named_help: "the program's volume is named by the target (compose prefixes the project); to keep existing data, declare it `external = true` under its engine name",
+    unknown_help: |_| "",
+    implicit: None,
+    undeclared_help: "another compose file merged with this one may declare it",
+};
 
 impl Importer {
     // ---- volumes and mounts ----------------------------------------------
 
     pub(super) fn top_volumes(&mut self, v: &Node) -> Result<(), Diagnostic> {
-        if v.is_null() {
-            return Ok(());
-        }
-        for (k, body) in expect_map(v, "`volumes`")? {
-            let raw = self.key(k)?;
-            let program = self.declare_name(DeclKind::Volume, &raw, k.span);
-            let what = format!("volume `{raw}`");
-            let mut attrs = Vec::new();
-            let mut is_external = false;
-            let mut real_name = None;
-            for (bk, bv) in self.body_entries(body, &what)? {
-                let key = self.key(bk)?;
-                match key.as_str() {
-                    "external" => {
-                        let (ext, legacy) = self.external(bv, &what)?;
-                        if ext {
-                            is_external = true;
-                            attrs.push(attr("external", bk.span, flag(true, bv.span)));
-                        }
-                        real_name = legacy.or(real_name);
-                    }
-                    "driver" => {
-                        if let Some(d) = self.text(bv, &what)? {
-                            attrs.push(attr("driver", bk.span, string(d, bv.span)));
-                        }
-                    }
-                    "name" => real_name = self.text(bv, &what)?,
-                    k2 if k2.starts_with("x-") => {}
-                    other => self.lose(
-                        bk.span,
-                        format!("`{other}` of {what} is not carried over"),
-                        "not imported",
-                        "",
-                    ),
-                }
+        self.top_items(v, &VOLUMES, |me, item, key, _, bv| {
+            if key != "name" {
+                return Ok(false);
             }
-            if let Some(real) = real_name {
-                if is_external {
-                    self.report_external_name("volume", k.span, &real, &program);
-                } else {
-                    self.lose(
-                        k.span,
-                        format!("{what} is named `{real}` on the engine, without the project's prefix; the name is not carried over"),
-                        "not imported",
-                        "the program's volume is named by the target (compose prefixes the project); to keep existing data, declare it `external = true` under its engine name",
-                    );
-                }
-            }
-            let span = if body.is_null() {
-                k.span
-            } else {
-                k.span.to(body.span)
-            };
-            self.volumes.insert(
-                raw,
-                Declared {
-                    name: program,
-                    span,
-                    attrs,
-                },
-            );
-        }
-        Ok(())
+            item.real_name = me.text(bv, &item.what)?;
+            Ok(true)
+        })
     }
 
     fn volume_ref(&mut self, raw: &str, span: Span) -> String {
-        if let Some(d) = self.volumes.get(raw) {
-            return d.name.clone();
-        }
-        let program = self.declare_name(DeclKind::Volume, raw, span);
-        self.lose(
-            span,
-            format!("volume `{raw}` is not declared in this file; it is declared as a new volume"),
-            "declared by the import",
-            "another compose file merged with this one may declare it",
-        );
-        self.volumes.insert(
-            raw.to_string(),
-            Declared {
-                name: program.clone(),
-                span,
-                attrs: Vec::new(),
-            },
-        );
-        program
+        self.item_ref(&VOLUMES, raw, span)
     }
 
     fn anonymous_volume(&mut self, s: &Svc, target: &str, span: Span) -> String {
@@ -109,13 +45,11 @@ impl Importer {
             "approximated",
             "an anonymous volume is new on every recreate; a named one keeps its data",
         );
-        self.volumes.insert(
+        self.declare_bare(
+            &VOLUMES,
             format!("\u{0}anonymous:{program}"),
-            Declared {
-                name: program.clone(),
-                span,
-                attrs: Vec::new(),
-            },
+            &program,
+            span,
         );
         program
     }

@@ -65,6 +65,8 @@ struct Published {
     host: Option<(u16, u16)>,
     container: (u16, u16),
     protocol: String,
+    /// The long syntax's `mode` and its span; the short syntax has none.
+    mode: Option<(String, Span)>,
 }
 
 impl Importer {
@@ -115,6 +117,7 @@ impl Importer {
                 }
             };
             if let Some(p) = published {
+                self.routing_mesh(s, &p, item.span);
                 self.publish(s, p, item.span)?;
             }
         }
@@ -128,6 +131,7 @@ impl Importer {
             host: None,
             container: (0, 0),
             protocol: "tcp".to_string(),
+            mode: None,
         };
         for (k, v) in item.entries().unwrap_or_default() {
             let key = self.key(k)?;
@@ -162,13 +166,7 @@ impl Importer {
                         .unwrap_or_else(|| "tcp".into())
                         .to_ascii_lowercase()
                 }
-                "mode" => {
-                    if let Some(m) = self.text(v, &what)? {
-                        if m != "host" {
-                            self.lose(v.span, format!("the port mode `{m}` of `{}` is not carried over", s.name), "not imported", "the swarm target publishes in host mode, never on the routing mesh");
-                        }
-                    }
-                }
+                "mode" => p.mode = self.text(v, &what)?.map(|m| (m, v.span)),
                 other => self.lose(
                     k.span,
                     format!("`{other}` of a port of `{}` is not carried over", s.name),
@@ -184,6 +182,46 @@ impl Importer {
             ));
         }
         Ok(Some(p))
+    }
+
+    /// Reports a port that swarm publishes through the ingress routing
+    /// mesh (every node, any task): the language publishes in host mode on
+    /// swarm (the nodes that run a task, one task per node), so the
+    /// meaning changes there. That is any port of a stack without `mode:
+    /// host` ([`super::stack`]), and one that says `mode: ingress` in any
+    /// file; a compose file's other ports mean what the program says.
+    fn routing_mesh(&mut self, s: &Svc, p: &Published, span: Span) {
+        let (at, why) = match &p.mode {
+            Some((m, _)) if m == "host" => return,
+            Some((m, at)) if m != "ingress" => {
+                let message = format!("the port mode `{m}` of `{}` is not carried over", s.name);
+                self.lose(*at, message, "not a swarm port mode", "swarm's modes are `host` and `ingress`");
+                return;
+            }
+            Some((_, at)) => (*at, None),
+            None => match &self.stack {
+                Some((_, evidence)) => (span, Some(format!("the file is a swarm stack: {evidence} is read only by `docker stack deploy`"))),
+                None => return,
+            },
+        };
+        let port = match p.host {
+            Some((h, _)) => format!("{h}:{}", p.container.0),
+            None => p.container.0.to_string(),
+        };
+        let mut d = Diagnostic::new(
+            Code::ImportLoss,
+            at,
+            format!("port {port} of `{}` is published through swarm's routing mesh; the program publishes it in host mode", s.name),
+        )
+        .label("on the mesh: open on every node of the swarm, served by any task")
+        .help(format!("the swarm target opens it only on the nodes that run a task, one task per node: give `{}` `mode = global` or no more replicas than its nodes (W5002/E5003 count them); Kubernetes serves it from a LoadBalancer Service, as the mesh did", s.name));
+        if let Some(why) = why {
+            d = d.note(why);
+        }
+        if let Some((evidence, _)) = self.stack.as_ref().filter(|_| at == span) {
+            d = d.secondary(*evidence, "only swarm reads this key");
+        }
+        self.diagnostics.push(d);
     }
 
     fn publish(&mut self, s: &mut Svc, p: Published, span: Span) -> Result<(), Diagnostic> {
@@ -493,6 +531,7 @@ fn finish(ip: Option<String>, rest: &str, protocol: String) -> Result<Published,
         host,
         container,
         protocol,
+        mode: None,
     })
 }
 

@@ -75,6 +75,10 @@ pub(crate) struct Resolver<'s> {
     resolved_once: std::collections::HashSet<FileId>,
     /// Services already resolved, by file and name.
     services_done: HashMap<(FileId, String), Option<Node>>,
+    /// Each file's services by name (their position in its `services`),
+    /// built once per file: `extends` looks its base up for every service,
+    /// and a search of the mapping made that quadratic in the services.
+    service_index: HashMap<FileId, HashMap<String, usize>>,
     /// How many times a cycle or the depth limit cut a resolution short:
     /// a result computed across a cut depends on where it was reached
     /// from, and is not reused.
@@ -106,6 +110,7 @@ impl<'s> Resolver<'s> {
             files_done: HashMap::new(),
             resolved_once: std::collections::HashSet::new(),
             services_done: HashMap::new(),
+            service_index: HashMap::new(),
             cuts: 0,
             chain: Vec::new(),
             extending: Vec::new(),

@@ -2,6 +2,7 @@
 //! service keys that refer to them (`networks`, `network_mode`, `secrets`),
 //! plus what the top-level items share (`external`, custom names).
 
+use super::items::{item_span, ItemKind};
 use super::service::Svc;
 use super::yaml::{Kind, Node};
 use super::{attr, call, expect_map, name, string, value, Declared, Importer};
@@ -38,6 +39,22 @@ const ITEM_LOSSES: &[&str] = &[
     "enable_ipv4",
     "template_driver",
 ];
+
+const NETWORKS: ItemKind = ItemKind {
+    decl: DeclKind::Network,
+    noun: "network",
+    declared: |i| &mut i.networks,
+    named_help: "the program's network is named by the target (compose prefixes the project); to share a network between stacks, declare it `external = true` and create it once",
+    unknown_help: |key| {
+        if ITEM_LOSSES.contains(&key) {
+            ""
+        } else {
+            "compose may not know it either"
+        }
+    },
+    implicit: Some("default"),
+    undeclared_help: "another compose file merged with this one may declare it (then mark it `external = true` if it is shared)",
+};
 
 impl Importer {
     pub(super) fn body_entries<'n>(
@@ -82,122 +99,44 @@ impl Importer {
     // ---- networks --------------------------------------------------------
 
     pub(super) fn top_networks(&mut self, v: &Node) -> Result<(), Diagnostic> {
-        if v.is_null() {
-            return Ok(());
-        }
-        for (k, body) in expect_map(v, "`networks`")? {
-            let raw = self.key(k)?;
-            let program = self.declare_name(DeclKind::Network, &raw, k.span);
-            let what = format!("network `{raw}`");
-            let mut attrs = Vec::new();
-            let mut external_name = None;
-            let mut is_external = false;
-            for (bk, bv) in self.body_entries(body, &what)? {
-                let key = self.key(bk)?;
-                match key.as_str() {
-                    "internal" => {
-                        if self.boolean(bv, &what)? {
-                            attrs.push(attr("internal", bk.span, flag(true, bv.span)));
-                        }
+        self.top_items(v, &NETWORKS, |me, item, key, bk, bv| {
+            match key {
+                "internal" => {
+                    if me.boolean(bv, &item.what)? {
+                        item.attrs
+                            .push(attr("internal", bk.span, flag(true, bv.span)));
                     }
-                    "external" => {
-                        let (ext, legacy) = self.external(bv, &what)?;
-                        if ext {
-                            is_external = true;
-                            attrs.push(attr("external", bk.span, flag(true, bv.span)));
-                        }
-                        external_name = legacy.or(external_name);
-                    }
-                    "driver" => {
-                        if let Some(d) = self.text(bv, &what)? {
-                            attrs.push(attr("driver", bk.span, string(d, bv.span)));
-                        }
-                    }
-                    "driver_opts" => {
-                        for (ok, _) in bv.entries().unwrap_or_default() {
-                            let opt = self.key(ok)?;
-                            if opt == "encrypted" {
-                                attrs.push(attr("encrypted", ok.span, flag(true, ok.span)));
-                            } else {
-                                self.lose(
-                                    ok.span,
-                                    format!("driver option `{opt}` of {what} is not carried over"),
-                                    "not imported",
-                                    "",
-                                );
-                            }
-                        }
-                    }
-                    "name" => {
-                        let n = self.text(bv, &what)?.unwrap_or_default();
-                        external_name = Some(n);
-                    }
-                    k2 if k2.starts_with("x-") => {}
-                    other => self.lose(
-                        bk.span,
-                        format!("`{other}` of {what} is not carried over"),
-                        "not imported",
-                        if ITEM_LOSSES.contains(&other) {
-                            ""
+                }
+                "driver_opts" => {
+                    for (ok, _) in bv.entries().unwrap_or_default() {
+                        let opt = me.key(ok)?;
+                        if opt == "encrypted" {
+                            item.attrs
+                                .push(attr("encrypted", ok.span, flag(true, ok.span)));
                         } else {
-                            "compose may not know it either"
-                        },
-                    ),
+                            me.lose(
+                                ok.span,
+                                format!(
+                                    "driver option `{opt}` of {} is not carried over",
+                                    item.what
+                                ),
+                                "not imported",
+                                "",
+                            );
+                        }
+                    }
                 }
+                "name" => item.real_name = Some(me.text(bv, &item.what)?.unwrap_or_default()),
+                _ => return Ok(false),
             }
-            if let Some(real) = external_name {
-                if is_external {
-                    self.report_external_name("network", k.span, &real, &program);
-                } else {
-                    self.lose(
-                        k.span,
-                        format!("{what} is named `{real}` on the engine, without the project's prefix; the name is not carried over"),
-                        "not imported",
-                        "the program's network is named by the target (compose prefixes the project); to share a network between stacks, declare it `external = true` and create it once",
-                    );
-                }
-            }
-            let span = if body.is_null() {
-                k.span
-            } else {
-                k.span.to(body.span)
-            };
-            self.networks.insert(
-                raw,
-                Declared {
-                    name: program,
-                    span,
-                    attrs,
-                },
-            );
-        }
-        Ok(())
+            Ok(true)
+        })
     }
 
     /// The program name of a network a service names, declared if the file
     /// does not declare it.
     fn network_ref(&mut self, raw: &str, span: Span) -> String {
-        if let Some(d) = self.networks.get(raw) {
-            return d.name.clone();
-        }
-        let program = self.declare_name(DeclKind::Network, raw, span);
-        if raw != "default" {
-            self.lose(
-                span,
-                format!("network `{raw}` is not declared in this file; it is declared as a new network"),
-                "declared by the import",
-                "another compose file merged with this one may declare it (then mark it `external = true` if it is shared)",
-            );
-        }
-        self.networks.insert(
-            raw.to_string(),
-            Declared {
-                name: program.clone(),
-                span,
-                attrs: Vec::new(),
-            },
-        );
-        program
+        self.item_ref(&NETWORKS, raw, span)
     }
 
     pub(super) fn service_networks(
@@ -381,16 +320,11 @@ impl Importer {
                     call("external", string(raw.clone(), k.span), k.span)
                 }
             };
-            let span = if body.is_null() {
-                k.span
-            } else {
-                k.span.to(body.span)
-            };
             self.secrets.insert(
                 raw,
                 Declared {
                     name: program,
-                    span,
+                    span: item_span(k, body),
                     attrs: vec![attr("from", k.span, from)],
                 },
             );

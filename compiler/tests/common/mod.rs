@@ -213,3 +213,75 @@ pub fn assert_same_tree(
         }
     }
 }
+
+/// An output as (exit code, stdout, stderr), the texts decoded lossily.
+pub fn split_output(out: std::process::Output) -> (Option<i32>, String, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs the real binary in `dir` (no stdin, colour off) for at most 20 s:
+/// a read that blocks (a FIFO) or runs away (a device) fails the test
+/// instead of hanging it.
+pub fn run_bounded(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    use std::time::{Duration, Instant};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_infrac"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("{args:?} did not finish in 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    split_output(child.wait_with_output().expect("output"))
+}
+
+/// Makes a FIFO at `path`.
+#[cfg(unix)]
+pub fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo touches nothing else.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// The programs the tests over "every example and every fixture" build:
+/// each example, every `.inf` under `fixtures/` (failing ones included:
+/// those that check are built), the route programs of `routes/` and the
+/// exposure corners; (name relative to the root, text), sorted.
+pub fn program_files() -> Vec<(String, String)> {
+    let mut files: Vec<PathBuf> = examples().into_iter().map(|(_, p)| p).collect();
+    let tests = root().join("compiler/tests");
+    let mut stack = vec![tests.join("fixtures"), tests.join("routes")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "inf") {
+                files.push(path);
+            }
+        }
+    }
+    files.push(tests.join("exposure/corners.inf"));
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path.strip_prefix(root()).unwrap().display().to_string();
+            (name, read(&path))
+        })
+        .collect()
+}

@@ -16,6 +16,13 @@ const IMAGES: &[&str] = &[
     "redis:7.4.1",
     "grafana/grafana:11.2.0",
 ];
+/// The proxies infrac configures, one per kind, for services with routes.
+const PROXIES: &[&str] = &[
+    "nginx:1.27-alpine",
+    "haproxy:3.0",
+    "caddy:2.8",
+    "traefik:v3.1",
+];
 const CONTAINER_PORTS: &[u16] = &[80, 443, 8080, 8443, 5000, 7000, 53, 3000, 9100, 22, 6379];
 const HOST_PORTS: &[u16] = &[80, 443, 8443, 9100, 22, 2376, 2377, 3389];
 const RANGES: &[&str] = &[
@@ -71,100 +78,63 @@ pub struct Prog {
     services: Vec<SvcG>,
 }
 
+/// A strategy for a struct, one strategy per field, in field order:
+/// `record!(T { field: strategy, ... })`, the tuple of the strategies
+/// mapped to `T`.
+macro_rules! record {
+    ($t:ident { $($field:ident: $strategy:expr),* $(,)? }) => {
+        ($($strategy,)*).prop_map(|($($field,)*)| $t { $($field),* })
+    };
+}
+
 fn node() -> impl Strategy<Value = NodeG> {
-    (
-        any::<bool>(),
-        0..3usize,
-        proptest::option::weighted(0.3, 0..RANGES.len()),
-        proptest::option::weighted(0.4, 0..2usize),
-    )
-        .prop_map(|(worker, ssh, tls, zone)| NodeG {
-            worker,
-            ssh,
-            tls,
-            zone,
-        })
+    record!(NodeG {
+        worker: any::<bool>(),
+        ssh: 0..3usize,
+        tls: proptest::option::weighted(0.3, 0..RANGES.len()),
+        zone: proptest::option::weighted(0.4, 0..2usize),
+    })
 }
 
 fn port() -> impl Strategy<Value = PortG> {
-    (
-        prop_oneof![6 => 0..7usize, 1 => 7..CONTAINER_PORTS.len()],
-        proptest::bool::weighted(0.15),
-        0..4usize,
-        0..RANGES.len(),
-        proptest::option::weighted(0.15, 0..HOST_PORTS.len()),
-    )
-        .prop_map(|(container, udp, level, range, host)| PortG {
-            container,
-            udp,
-            level,
-            range,
-            host,
-        })
+    record!(PortG {
+        container: prop_oneof![6 => 0..7usize, 1 => 7..CONTAINER_PORTS.len()],
+        udp: proptest::bool::weighted(0.15),
+        level: 0..4usize,
+        range: 0..RANGES.len(),
+        host: proptest::option::weighted(0.15, 0..HOST_PORTS.len()),
+    })
+}
+
+fn route() -> impl Strategy<Value = RouteG> {
+    record!(RouteG {
+        target: 0..8usize,
+        port: 0..3usize,
+        range: proptest::option::weighted(0.4, 0..RANGES.len()),
+    })
 }
 
 fn service() -> impl Strategy<Value = SvcG> {
-    (
-        prop_oneof![6 => 0..3usize, 1 => 3..IMAGES.len()],
-        proptest::option::weighted(0.7, vec(0..NETWORKS.len(), 1..3)),
-        proptest::bool::weighted(0.03),
-        vec(port(), 0..3),
-        vec(
-            (
-                0..8usize,
-                0..3usize,
-                proptest::option::weighted(0.4, 0..RANGES.len()),
-            )
-                .prop_map(|(target, port, range)| RouteG {
-                    target,
-                    port,
-                    range,
-                }),
-            0..3,
-        ),
-        proptest::option::weighted(0.3, 0..8usize),
-        0..5usize,
-        0..4usize,
-        proptest::bool::weighted(0.8),
-    )
-        .prop_map(
-            |(
-                image,
-                networks,
-                host_network,
-                ports,
-                routes,
-                depends,
-                place,
-                place_arg,
-                waive_local,
-            )| SvcG {
-                image,
-                networks,
-                host_network,
-                ports,
-                routes,
-                depends,
-                place,
-                place_arg,
-                waive_local,
-            },
-        )
+    record!(SvcG {
+        image: prop_oneof![6 => 0..3usize, 1 => 3..IMAGES.len()],
+        networks: proptest::option::weighted(0.7, vec(0..NETWORKS.len(), 1..3)),
+        host_network: proptest::bool::weighted(0.03),
+        ports: vec(port(), 0..3),
+        routes: vec(route(), 0..3),
+        depends: proptest::option::weighted(0.3, 0..8usize),
+        place: 0..5usize,
+        place_arg: 0..4usize,
+        waive_local: proptest::bool::weighted(0.8),
+    })
 }
 
 pub fn program() -> impl Strategy<Value = Prog> {
-    (
-        proptest::bool::weighted(0.85),
-        vec(node(), 0..4),
-        0..=NETWORKS.len(),
-        vec(service(), 1..6),
-    )
-        .prop_map(|(provider, nodes, networks, services)| Prog {
-            provider,
-            nodes,
-            networks,
-            services,
-        })
+    record!(Prog {
+        provider: proptest::bool::weighted(0.85),
+        nodes: vec(node(), 0..4),
+        networks: 0..=NETWORKS.len(),
+        services: vec(service(), 1..6),
+    })
 }
 
 /// The widest level (0 local .. 3 public) the checker lets a port have,
@@ -266,12 +236,14 @@ pub fn text(p: &Prog) -> String {
             || nets[a].iter().any(|n| nets[b].contains(n))
     };
     for (i, s) in p.services.iter().enumerate() {
-        // A service with routes is a proxy infrac configures (nginx), or
-        // compose and swarm refuse the route (E5015).
-        let image = if s.routes.is_empty() {
-            IMAGES[s.image]
-        } else {
-            IMAGES[1]
+        // A service with routes is a proxy infrac configures, or compose
+        // and swarm refuse the route (E5015); caddy only without a plain
+        // port 443, which it refuses to serve (E5015 too).
+        let plain_443 = ports[i].iter().any(|(c, udp, _)| *c == 443 && !udp);
+        let image = match PROXIES[s.image % PROXIES.len()] {
+            _ if s.routes.is_empty() => IMAGES[s.image],
+            p if p.starts_with("caddy") && plain_443 => PROXIES[0],
+            p => p,
         };
         out += &format!("service s{i} {{\n  image = \"{image}\"\n");
         if s.networks.is_some() && p.networks > 0 {

@@ -386,7 +386,14 @@ pub(super) fn sensitive_ports(ctx: &mut Ctx<'_>, model: &Model, effective: &Effe
             }
             // The port table, or the catalogue: an sshd or VNC image is a
             // remote shell on whatever port it listens (2222, 5901, ...).
+            // A port the stdlib documents as an application's own (Gitea's
+            // SSH for git) is not in the table for that image.
             let remote = remote_admin_port(port.container)
+                .filter(|_| {
+                    ctx.catalogue
+                        .serves_users_on(&service.image, port.container)
+                        .is_none()
+                })
                 .map(str::to_string)
                 .or_else(|| {
                     ctx.catalogue

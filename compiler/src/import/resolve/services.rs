@@ -8,6 +8,7 @@ use super::{scalar, take, Resolver, MAX_CHAIN};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::import::yaml::{Kind, Node};
 use crate::span::FileId;
+use std::collections::HashMap;
 
 impl Resolver<'_> {
     /// The service `name` of the file `id` (tree `root`) with its
@@ -41,7 +42,7 @@ impl Resolver<'_> {
         name: &str,
         depth: usize,
     ) -> Result<Option<Node>, Diagnostic> {
-        let Some(body) = root.get("services").and_then(|s| s.get(name)) else {
+        let Some(body) = self.service_body(id, root, name) else {
             return Ok(None);
         };
         if body.get("extends").is_none() && body.get("env_file").is_none() {
@@ -125,7 +126,7 @@ impl Resolver<'_> {
                 );
                 return Ok(None);
             }
-            if root.get("services").and_then(|s| s.get(&base)).is_none() {
+            let Some(unresolved) = self.service_body(id, root, &base).cloned() else {
                 self.lose(
                     value.span,
                     format!("`{name}` extends `{base}`, which this file does not define"),
@@ -133,9 +134,9 @@ impl Resolver<'_> {
                     "name a service of this file, or of another with `file:`",
                 );
                 return Ok(None);
-            }
+            };
             let resolved = self.service(id, root, &base, depth + 1)?;
-            return Ok(resolved.or_else(|| root.get("services")?.get(&base).cloned()));
+            return Ok(Some(resolved.unwrap_or(unresolved)));
         };
         let Some(rel) = file.scalar() else {
             return Ok(None);
@@ -143,11 +144,7 @@ impl Resolver<'_> {
         let Some((other, other_root)) = self.load(id, rel, file.span, "`extends`")? else {
             return Ok(None);
         };
-        if other_root
-            .get("services")
-            .and_then(|s| s.get(&base))
-            .is_none()
-        {
+        let Some(unresolved) = self.service_body(other, &other_root, &base).cloned() else {
             self.lose(
                 value.span,
                 format!("`{name}` extends `{base}` of {rel}, which does not define it"),
@@ -155,14 +152,35 @@ impl Resolver<'_> {
                 "",
             );
             return Ok(None);
-        }
+        };
         let pushed = self.push_chain(other);
         let resolved = self.service(other, &other_root, &base, depth + 1);
         if pushed {
             self.chain.pop();
         }
-        let resolved = resolved?;
-        Ok(resolved.or_else(|| other_root.get("services")?.get(&base).cloned()))
+        Ok(Some(resolved?.unwrap_or(unresolved)))
+    }
+
+    /// The service `name` as the file `id` (its tree `root`) writes it,
+    /// through the file's index of its services, built on first use.
+    fn service_body<'n>(&mut self, id: FileId, root: &'n Node, name: &str) -> Option<&'n Node> {
+        let services = root.get("services")?.entries()?;
+        let index = self.service_index.entry(id).or_insert_with(|| {
+            let mut index = HashMap::with_capacity(services.len());
+            for (at, (k, _)) in services.iter().enumerate() {
+                if let Some(key) = k.scalar() {
+                    // The first of a name, as `Node::get` finds it.
+                    index.entry(key.to_string()).or_insert(at);
+                }
+            }
+            index
+        });
+        let at = *index.get(name)?;
+        match services.get(at) {
+            Some((k, body)) if k.scalar() == Some(name) => Some(body),
+            // Another tree of the same file (never seen): search it.
+            _ => root.get("services")?.get(name),
+        }
     }
 
     /// Adds the variables of the service's `env_file`s under its
