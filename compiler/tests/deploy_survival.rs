@@ -33,7 +33,10 @@ fn programs() -> Vec<(String, String, Model)> {
 
 /// The documents of one target's files, or the errors of its build.
 fn documents(name: &str, text: &str, target: Target) -> Result<Vec<Value>, Vec<Code>> {
-    let artifacts = built_or_errors(name, text, target)?;
+    let (artifacts, errors) = build_errors(name, text, target);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let mut docs = Vec::new();
     for a in artifacts {
         if a.path

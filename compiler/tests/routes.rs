@@ -60,17 +60,13 @@ fn routed_programs() -> Vec<(String, String, Model)> {
 /// The files of `target`, or `None` when it refuses the program with one
 /// of [`REFUSALS`] (any other error fails the test).
 fn built(name: &str, text: &str, target: Target) -> Option<Vec<infrac::backend::Artifact>> {
-    match built_or_errors(name, text, target) {
-        Ok(artifacts) => Some(artifacts),
-        Err(errors) => {
-            assert!(
-                errors.iter().all(|c| REFUSALS.contains(c)),
-                "{name}: {} refused it: {errors:?}",
-                target.name()
-            );
-            None
-        }
-    }
+    let (artifacts, errors) = build_errors(name, text, target);
+    assert!(
+        errors.iter().all(|c| REFUSALS.contains(c)),
+        "{name}: {} refused it: {errors:?}",
+        target.name()
+    );
+    errors.is_empty().then_some(artifacts)
 }
 
 #[test]

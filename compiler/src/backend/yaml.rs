@@ -253,7 +253,9 @@ fn write_seq(out: &mut String, items: &[Node], level: usize) {
                         if !first {
                             for line in c.lines() {
                                 indent(out, level + 2);
-                                let _ = writeln!(out, "# {line}");
+                                out.push_str("# ");
+                                out.push_str(line);
+                                out.push('\n');
                             }
                         }
                     }
@@ -282,24 +284,10 @@ fn write_scalar(out: &mut String, node: &Node) {
 }
 
 /// Writes a decimal integer without the formatting machinery (ports and
-/// counts are most of the numbers in a build).
+/// counts are most of the numbers in a build): `itoa` formats into a
+/// buffer on the stack.
 fn write_int(out: &mut String, i: i64) {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    let mut v = i.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if i < 0 {
-        out.push('-');
-    }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[pos..]).unwrap_or_default());
+    out.push_str(itoa::Buffer::new().format(i));
 }
 
 /// Writes a string plain when that is unambiguous, else double-quoted.
