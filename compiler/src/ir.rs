@@ -10,7 +10,7 @@ mod quantity;
 /// Every IR item points back into the source with one of these.
 pub use crate::span::Span;
 
-pub use exposure::{local_peers, Exposure, Hop, Ranges};
+pub use exposure::{Exposure, Hop, LocalPeers, Ranges};
 pub use proxy::{ProxyKind, Tls};
 pub use quantity::{Bytes, Duration, MilliCpu, QuantityError};
 

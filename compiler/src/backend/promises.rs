@@ -14,7 +14,7 @@
 //! firewall rule), so compose refuses them.
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{local_peers, Exposure, Model};
+use crate::ir::{Exposure, LocalPeers, Model, ServiceId};
 
 pub(super) fn one_host(model: &Model) -> Vec<Diagnostic> {
     let mut first: std::collections::BTreeMap<(u16, &str), (&str, crate::span::Span)> =
@@ -49,14 +49,15 @@ pub(super) fn one_host(model: &Model) -> Vec<Diagnostic> {
 
 pub(super) fn local_ports(model: &Model, target: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for s in &model.services {
+    let local_peers = LocalPeers::new(model);
+    for (i, s) in model.services.iter().enumerate() {
         if s.accepted
             .iter()
             .any(|(c, _)| *c == Code::LocalReachesPeers)
         {
             continue;
         }
-        let Some((peers, networks)) = local_peers(model, s) else {
+        let Some((peers, networks)) = local_peers.of(ServiceId(i as u32)) else {
             continue;
         };
         for p in s.ports.iter().filter(|p| p.effective == Exposure::Local) {

@@ -18,13 +18,13 @@
 //! others is reachable from them (Kubernetes keeps it local with a
 //! NetworkPolicy). That is said here (`local-reaches-peers`), and compose
 //! and swarm refuse to build it until the program accepts it with a
-//! waiver or keeps the promise itself (see `ir::exposure::local_peers`).
+//! waiver or keeps the promise itself (see `ir::LocalPeers`).
 
 use super::exposure::{reaches_world, remote_admin_port};
 use crate::ast::Protocol;
 use crate::check::Ctx;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::ir::{local_peers, Exposure, Model, Port, Service};
+use crate::ir::{Exposure, LocalPeers, Model, Port, Service, ServiceId};
 
 /// The swarm ports of every swarm node.
 const SWARM_PORTS: &[(u16, &str)] = &[
@@ -46,7 +46,8 @@ fn published_as(port: &Port) -> String {
 }
 
 pub(super) fn host_ports(ctx: &mut Ctx<'_>, model: &Model) {
-    for s in &model.services {
+    let local_peers = LocalPeers::new(model);
+    for (i, s) in model.services.iter().enumerate() {
         for port in &s.ports {
             if s.host_network {
                 if port.declared.rank() < Exposure::Public.rank() {
@@ -60,14 +61,14 @@ pub(super) fn host_ports(ctx: &mut Ctx<'_>, model: &Model) {
             }
             judge_host_port(ctx, s, port);
         }
-        local_promises(ctx, model, s);
+        local_promises(ctx, &local_peers, ServiceId(i as u32), s);
     }
 }
 
 /// `local-reaches-peers`: each `local` port (still local once routes are
 /// followed) of a service that shares a network with another service.
-fn local_promises(ctx: &mut Ctx<'_>, model: &Model, s: &Service) {
-    let Some((peers, networks)) = local_peers(model, s) else {
+fn local_promises(ctx: &mut Ctx<'_>, local_peers: &LocalPeers<'_>, id: ServiceId, s: &Service) {
+    let Some((peers, networks)) = local_peers.of(id) else {
         return;
     };
     for port in s.ports.iter().filter(|p| p.effective == Exposure::Local) {
