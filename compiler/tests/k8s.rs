@@ -18,6 +18,7 @@ use common::*;
 use infrac::backend::Target;
 use infrac::diagnostics::Code;
 use output::*;
+use yaml_rust2::Yaml;
 
 /// The program the book's Kubernetes page shows: a proxy with routes, an
 /// api, postgres, redis, a restricted grafana and a local prometheus.
@@ -427,12 +428,20 @@ fn a_local_port_an_internal_proxy_forwards_to_gets_a_cluster_ip() {
 fn waived_host_access_is_emitted_as_written_and_lowers_pod_security() {
     let program = include_str!("k8s/sniffer.inf");
     let out = Output::of("sniffer.inf", program);
-    let ns = out.named("Namespace", "sniffer");
-    assert_eq!(
-        s(&ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]),
-        "privileged"
-    );
+    // The workload gets a namespace of its own at its level; the
+    // application's stays `restricted`.
+    for (name, level) in [
+        ("sniffer", "restricted"),
+        ("sniffer-privileged", "privileged"),
+    ] {
+        let ns = out.named("Namespace", name);
+        assert_eq!(
+            s(&ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]),
+            level
+        );
+    }
     let d = out.named("Deployment", "sniffer");
+    assert_eq!(s(&d["metadata"]["namespace"]), "sniffer-privileged");
     let c = &seq(&d["spec"]["template"]["spec"]["containers"])[0];
     assert_eq!(
         s(&seq(&c["securityContext"]["capabilities"]["add"])[0]),
@@ -466,6 +475,73 @@ fn waived_host_access_is_emitted_as_written_and_lowers_pod_security() {
     assert_eq!(out.kind("Service").count(), 0);
 }
 
+/// A privileged DaemonSet (host paths) and the application that scrapes
+/// it: the DaemonSet, its account, Service and policies in
+/// `PROJECT-privileged`; the application's namespace `restricted`; the
+/// dependency crosses namespaces by namespace-and-pod selectors on both
+/// sides, and the client still addresses the server by its short name (an
+/// ExternalName Service in its own namespace). kubernetes-validate takes
+/// it when the tools are installed.
+#[test]
+fn a_privileged_daemon_set_gets_its_own_namespace() {
+    let program = include_str!("k8s/privileged-daemon.inf");
+    let out = Output::of("metrics.inf", program);
+    let level = |ns: &str| {
+        s(&out.named("Namespace", ns)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"])
+            .to_string()
+    };
+    assert_eq!(level("metrics"), "restricted");
+    assert_eq!(level("metrics-privileged"), "privileged");
+    let in_ns = |kind: &str, name: &str, ns: &str| out.in_namespace(kind, name, ns);
+    in_ns("DaemonSet", "exporter", "metrics-privileged");
+    in_ns("ServiceAccount", "exporter", "metrics-privileged");
+    in_ns("Deployment", "scraper", "metrics");
+    for ns in ["metrics", "metrics-privileged"] {
+        in_ns("NetworkPolicy", "default-deny", ns);
+        in_ns("NetworkPolicy", "allow-dns", ns);
+    }
+    let alias = in_ns("Service", "exporter", "metrics");
+    assert_eq!(s(&alias["spec"]["type"]), "ExternalName");
+    assert_eq!(
+        s(&alias["spec"]["externalName"]),
+        "exporter.metrics-privileged.svc.cluster.local"
+    );
+    let peer_ns = |policy: &Yaml, key: &str, rules: &str| {
+        s(
+            &seq(&seq(&policy["spec"][rules])[0][key])[0]["namespaceSelector"]["matchLabels"]
+                ["kubernetes.io/metadata.name"],
+        )
+        .to_string()
+    };
+    let egress = in_ns("NetworkPolicy", "egress-scraper-to-exporter", "metrics");
+    assert_eq!(peer_ns(egress, "to", "egress"), "metrics-privileged");
+    let ingress = in_ns(
+        "NetworkPolicy",
+        "ingress-scraper-to-exporter",
+        "metrics-privileged",
+    );
+    assert_eq!(peer_ns(ingress, "from", "ingress"), "metrics");
+    let Some(bin) = tools() else {
+        eprintln!("kubernetes-validate skipped: no tools venv (set INFRAC_TOOLS_VENV)");
+        return;
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("infrac-k8s-")
+        .tempdir()
+        .unwrap();
+    let mut manifests = Vec::new();
+    for a in out
+        .artifacts
+        .iter()
+        .filter(|a| !a.path.ends_with("kustomization.yaml"))
+    {
+        let path = dir.path().join(a.path.file_name().unwrap());
+        std::fs::write(&path, &a.contents).unwrap();
+        manifests.push(path);
+    }
+    kubernetes_validate(&bin, &manifests);
+}
+
 #[test]
 fn host_network_cannot_be_enforced() {
     let program = include_str!("k8s/agent.inf");
@@ -497,6 +573,21 @@ fn tools() -> Option<PathBuf> {
         .flatten()
         .map(|v| v.join("bin"))
         .find(|b| b.join("checkov").is_file() && b.join("kubernetes-validate").is_file())
+}
+
+/// `kubernetes-validate --strict` accepts every manifest.
+fn kubernetes_validate(bin: &std::path::Path, manifests: &[PathBuf]) {
+    let run = std::process::Command::new(bin.join("kubernetes-validate"))
+        .args(["--strict", "--quiet"])
+        .args(manifests)
+        .output()
+        .expect("kubernetes-validate runs");
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 #[test]
@@ -548,17 +639,7 @@ fn checkov_and_kubernetes_validate_pass() {
         assert_eq!(skipped["check_id"], "CKV_K8S_43", "{skipped:#}");
     }
     let manifests: Vec<PathBuf> = out.objects.iter().map(|(f, _)| k8s.join(f)).collect();
-    let run = std::process::Command::new(bin.join("kubernetes-validate"))
-        .args(["--strict", "--quiet"])
-        .args(&manifests)
-        .output()
-        .expect("kubernetes-validate runs");
-    assert!(
-        run.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    kubernetes_validate(&bin, &manifests);
 }
 
 #[test]

@@ -5,8 +5,14 @@
 //! What each construct becomes (research notes §3.3; the book's
 //! `targets/kubernetes.md` has the full table):
 //!
-//! - the program → a Namespace named after the project, labelled with the
-//!   strictest Pod Security level every pod meets;
+//! - the program → a Namespace named after the project, labelled
+//!   `restricted`; services that need less (a waived host path,
+//!   privilege, capabilities) run in a namespace of their level
+//!   (`PROJECT-privileged`, `PROJECT-baseline`) with its own default-deny,
+//!   so one privileged DaemonSet does not lower every other pod's. A
+//!   dependency across them is admitted by namespace-and-pod peers on both
+//!   sides, and the client's namespace gets an ExternalName Service of the
+//!   server's name, so short names keep working;
 //! - a service → a ServiceAccount (no token) and a Deployment; a
 //!   StatefulSet when it mounts a named volume (one claim of 1Gi per pod,
 //!   a headless Service as its `serviceName`); a DaemonSet for
@@ -52,8 +58,8 @@
 //!   every NetworkPolicy, so no exposure level could be enforced.
 //!   `privileged`, `host_pid`, `host_ipc` and added capabilities reach the
 //!   output only because the checker made the program waive them; they
-//!   are emitted as written, lower the namespace's Pod Security level, and
-//!   carry checkov skips that say so.
+//!   are emitted as written, move the service to the namespace of its Pod
+//!   Security level, and carry checkov skips that say so.
 //! - Node placement (`on`, `placement.role`) is a swarm notion and is not
 //!   emitted; placement labels become a `nodeSelector`.
 //! - A DaemonSet cannot claim storage per pod: a named volume of a global
@@ -67,12 +73,13 @@
 //! but not digest: CKV_K8S_43).
 
 mod container;
+mod namespaces;
 mod network;
 mod routes;
 mod volumes;
 mod workload;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use super::yaml::{self, Map, Node};
@@ -81,6 +88,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Exposure, Model, Service, ServiceId};
 
 pub use workload::Kind;
+use workload::PodSecurity;
 
 /// The directory every file goes into, relative to the output directory.
 pub const DIR: &str = "k8s";
@@ -102,7 +110,9 @@ pub fn emit(model: &Model, options: &Options, sink: &mut dyn Sink) -> Vec<Diagno
     // dropped one service at a time. Holding every file until the end had
     // made the peak memory three times the bytes written.
     let mut files = Files::new(&plan, &header);
-    files.add(namespace(&plan));
+    for o in namespaces::objects(&plan) {
+        files.add(o);
+    }
     let mut policies = Held::new(&plan);
     for o in network::policies(&plan, &mut diagnostics) {
         policies.add(&mut files, &header, o);
@@ -139,7 +149,15 @@ pub fn emit(model: &Model, options: &Options, sink: &mut dyn Sink) -> Vec<Diagno
 pub(crate) struct Plan<'a> {
     pub(crate) model: &'a Model,
     pub(crate) options: &'a Options,
+    /// The application's namespace, `restricted`.
     pub(crate) namespace: String,
+    /// The namespaces of the program: the application's first, then one
+    /// per Pod Security level lower than `restricted` that a service needs
+    /// (`shop-privileged`), so one privileged DaemonSet does not lower
+    /// every other pod's namespace.
+    pub(crate) namespaces: Vec<(String, PodSecurity)>,
+    /// The index in `namespaces` of each service's, by [`ServiceId`].
+    namespace_of: Vec<usize>,
     /// The Kubernetes name of each service, by [`ServiceId`].
     pub(crate) names: Vec<String>,
     pub(crate) kinds: Vec<Kind>,
@@ -173,10 +191,13 @@ impl<'a> Plan<'a> {
             .iter()
             .map(|s| workload::kind_of(model, s))
             .collect();
+        let (namespaces, namespace_of) = namespaces::of(model, &options.project);
         let mut plan = Plan {
             model,
             options,
             namespace: options.project.clone(),
+            namespaces,
+            namespace_of,
             names,
             kinds,
             routes: Vec::new(),
@@ -273,6 +294,11 @@ impl<'a> Plan<'a> {
         &self.names[id.index()]
     }
 
+    /// The namespace a service's objects live in.
+    pub(crate) fn namespace_of(&self, id: ServiceId) -> &str {
+        &self.namespaces[self.namespace_of[id.index()]].0
+    }
+
     pub(crate) fn route(&self, r: &RoutePlan) -> &'a crate::ir::Route {
         &self.model.service(r.proxy).routes[r.index]
     }
@@ -288,12 +314,25 @@ impl<'a> Plan<'a> {
         format!("{}/{}", self.kinds[id.index()].short(), self.name(id))
     }
 
-    /// `metadata:` of an object of this program; `service` adds its
-    /// `app.kubernetes.io/name` label.
+    /// `metadata:` of an object of this program, in its service's
+    /// namespace (the application's when `service` is `None`); `service`
+    /// adds its `app.kubernetes.io/name` label.
     pub(crate) fn metadata(&self, name: &str, service: Option<ServiceId>, annotations: Map) -> Map {
+        let namespace = service.map_or(self.namespace.as_str(), |id| self.namespace_of(id));
+        self.metadata_in(namespace, name, service, annotations)
+    }
+
+    /// `metadata:` of an object in `namespace`.
+    pub(crate) fn metadata_in(
+        &self,
+        namespace: &str,
+        name: &str,
+        service: Option<ServiceId>,
+        annotations: Map,
+    ) -> Map {
         let mut m = Map::new();
         m.insert("name", name);
-        m.insert("namespace", self.namespace.as_str());
+        m.insert("namespace", namespace);
         m.insert("labels", self.labels(service));
         m.insert_map("annotations", annotations);
         m
@@ -358,41 +397,6 @@ pub(crate) fn checkov_skips(skips: &[(&str, String)]) -> Map {
         );
     }
     m
-}
-
-fn namespace(plan: &Plan<'_>) -> Object {
-    let level = plan
-        .model
-        .services
-        .iter()
-        .map(workload::pod_security)
-        .max()
-        .unwrap_or(workload::PodSecurity::Restricted);
-    let mut labels = plan.labels(None);
-    labels
-        .insert("pod-security.kubernetes.io/enforce", level.as_str())
-        .insert("pod-security.kubernetes.io/enforce-version", "latest")
-        .insert("pod-security.kubernetes.io/warn", "restricted")
-        .insert("pod-security.kubernetes.io/warn-version", "latest");
-    let mut metadata = Map::new();
-    metadata
-        .insert("name", plan.namespace.as_str())
-        .insert("labels", labels);
-    let mut body = Map::new();
-    body.insert("apiVersion", "v1")
-        .insert("kind", "Namespace")
-        .insert("metadata", metadata);
-    let mut o = Object {
-        notes: Vec::new(),
-        body,
-    };
-    if level != workload::PodSecurity::Restricted {
-        o = o.note(format!(
-            "Pod Security `{}`, not `restricted`: a service waived host access or added capabilities.",
-            level.as_str()
-        ));
-    }
-    o
 }
 
 /// The comment lines at the top of every manifest file, and which
@@ -572,38 +576,40 @@ impl<'a, 'p> Files<'a, 'p> {
 /// What must exist before the manifests apply: the Secrets they
 /// reference but never contain, and the Ingress controller.
 fn prerequisites(plan: &Plan<'_>) -> Vec<String> {
-    let ns = &plan.namespace;
     let mut lines = Vec::new();
-    let used: BTreeMap<&str, &crate::ir::Secret> = plan
-        .model
-        .services
-        .iter()
-        .flat_map(|s| s.secrets.iter())
-        .map(|id| {
+    // Each Secret in every namespace whose pods read it.
+    let mut used: BTreeMap<&str, (&crate::ir::Secret, BTreeSet<&str>)> = BTreeMap::new();
+    for (i, s) in plan.model.services.iter().enumerate() {
+        for id in &s.secrets {
             let secret = plan.model.secret(*id);
-            (secret.name.as_str(), secret)
-        })
-        .collect();
+            used.entry(secret.name.as_str())
+                .or_insert_with(|| (secret, BTreeSet::new()))
+                .1
+                .insert(plan.namespace_of(ServiceId(i as u32)));
+        }
+    }
     if !used.is_empty() {
         lines.push(
             "These manifests hold no secret values. Create each Secret (key `value`) first:"
                 .to_string(),
         );
     }
-    for secret in used.values() {
+    for (secret, namespaces) in used.values() {
         let name = dns_label(&secret.name);
-        let how = match &secret.source {
-            crate::ir::SecretSource::Env(var) => format!(
-                "printf %s \"${var}\" | kubectl create secret generic {name} -n {ns} --from-file=value=/dev/stdin"
-            ),
-            crate::ir::SecretSource::File(path) => format!(
-                "kubectl create secret generic {name} -n {ns} --from-file=value={path}"
-            ),
-            crate::ir::SecretSource::External(key) => format!(
-                "{name}: synced by your external secret store (e.g. an ExternalSecret) from `{key}`"
-            ),
-        };
-        lines.push(format!("  {how}"));
+        for ns in namespaces {
+            let how = match &secret.source {
+                crate::ir::SecretSource::Env(var) => format!(
+                    "printf %s \"${var}\" | kubectl create secret generic {name} -n {ns} --from-file=value=/dev/stdin"
+                ),
+                crate::ir::SecretSource::File(path) => format!(
+                    "kubectl create secret generic {name} -n {ns} --from-file=value={path}"
+                ),
+                crate::ir::SecretSource::External(key) => format!(
+                    "{name} in `{ns}`: synced by your external secret store (e.g. an ExternalSecret) from `{key}`"
+                ),
+            };
+            lines.push(format!("  {how}"));
+        }
     }
     lines.extend(routes::prerequisites(plan));
     lines

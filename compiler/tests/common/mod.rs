@@ -292,12 +292,17 @@ pub fn mkfifo(path: &Path) {
 
 /// The programs the tests over "every example and every fixture" build:
 /// each example, every `.inf` under `fixtures/` (failing ones included:
-/// those that check are built), the route programs of `routes/` and the
-/// exposure corners; (name relative to the root, text), sorted.
+/// those that check are built), the route programs of `routes/`, the
+/// deployment corners of `deploy/` and the exposure corners; (name
+/// relative to the root, text), sorted.
 pub fn program_files() -> Vec<(String, String)> {
     let mut files: Vec<PathBuf> = examples().into_iter().map(|(_, p)| p).collect();
     let tests = root().join("compiler/tests");
-    let mut stack = vec![tests.join("fixtures"), tests.join("routes")];
+    let mut stack = vec![
+        tests.join("fixtures"),
+        tests.join("routes"),
+        tests.join("deploy"),
+    ];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();

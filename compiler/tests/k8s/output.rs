@@ -72,6 +72,18 @@ impl Output {
             .unwrap_or_else(|| panic!("no {kind} {name}"))
     }
 
+    pub fn in_namespace(&self, kind: &str, name: &str, ns: &str) -> &Yaml {
+        self.objects
+            .iter()
+            .map(|(_, d)| d)
+            .find(|d| {
+                s(&d["kind"]) == kind
+                    && s(&d["metadata"]["name"]) == name
+                    && s(&d["metadata"]["namespace"]) == ns
+            })
+            .unwrap_or_else(|| panic!("no {kind} {name} in {ns}"))
+    }
+
     pub fn workloads(&self) -> Vec<&Yaml> {
         ["Deployment", "StatefulSet", "DaemonSet"]
             .iter()
