@@ -16,7 +16,7 @@
 
 use super::docker::{self, Deployer};
 use super::yaml::{Map, Node};
-use super::{Artifact, Options};
+use super::{Artifact, Options, Target};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Exposure, Mode, Model, MountSource, SecretSource, Service};
 
@@ -39,16 +39,7 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
     root.insert_map("volumes", docker::top_level_volumes(model));
     root.insert_map("secrets", secrets(model, &mut diagnostics));
     let header = super::generated_header(options);
-    let configs = super::proxy::realise(
-        model,
-        super::Target::Compose,
-        options,
-        &mut root,
-        &mut diagnostics,
-    );
-    let mut files = docker::files(FILE, &header, &root, model, options);
-    files.extend(configs);
-    (files, diagnostics)
+    docker::files(Target::Compose, &header, root, model, options, diagnostics)
 }
 
 fn port_spec(host_ip: &str, host: u16, container: u16, protocol: crate::ir::Protocol) -> String {
@@ -180,21 +171,7 @@ fn one_host(s: &Service, publishes: bool, diagnostics: &mut Vec<Diagnostic>) {
 }
 
 fn networks(model: &Model) -> Map {
-    let mut out = Map::new();
-    for n in &model.networks {
-        let mut m = Map::new();
-        if n.external {
-            m.insert("external", true);
-            out.insert(n.name.as_str(), m);
-            continue;
-        }
-        m.insert(
-            "driver",
-            n.driver.clone().unwrap_or_else(|| "bridge".to_string()),
-        );
-        if n.internal {
-            m.insert("internal", true);
-        }
+    docker::networks(model, "bridge", |n| {
         // A port published without an address lands on 127.0.0.1, never on
         // every interface: only what this file publishes explicitly leaves the host.
         let mut opts = Map::new();
@@ -205,10 +182,8 @@ fn networks(model: &Model) -> Map {
             // which older engines otherwise allow. The live-engine test proves it.
             opts.insert("com.docker.network.bridge.inhibit_ipv4", "true");
         }
-        m.insert("driver_opts", opts);
-        out.insert(n.name.as_str(), m);
-    }
-    out
+        Some(opts)
+    })
 }
 
 fn secrets(model: &Model, diagnostics: &mut Vec<Diagnostic>) -> Map {

@@ -10,7 +10,7 @@
 use super::yaml::{strings, Map, Node};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{
-    Duration, EnvValue, Health, HealthProbe, Model, MountSource, Port, Resources, Service,
+    Duration, EnvValue, Health, HealthProbe, Model, MountSource, Network, Port, Resources, Service,
 };
 
 /// Compose and swarm interpolate `$` in every value; a literal `$` is `$$`.
@@ -302,21 +302,61 @@ pub(super) fn service_base(model: &Model, s: &Service, deployer: Deployer) -> Ma
     m
 }
 
-/// The files of a compose or swarm target: `file` from `root`, and the
-/// compose-lint configuration of the program's waivers.
+/// The top-level `networks` of a compose or swarm file: an external one
+/// by its name alone; any other with its driver (`default_driver` unless
+/// the program names one), `internal`, and the target's `driver_opts`.
+pub(super) fn networks(
+    model: &Model,
+    default_driver: &str,
+    driver_opts: fn(&Network) -> Option<Map>,
+) -> Map {
+    let mut out = Map::new();
+    for n in &model.networks {
+        let mut m = Map::new();
+        if n.external {
+            m.insert("external", true);
+        } else {
+            let driver = n.driver.clone();
+            m.insert(
+                "driver",
+                driver.unwrap_or_else(|| default_driver.to_string()),
+            );
+            if n.internal {
+                m.insert("internal", true);
+            }
+            if let Some(opts) = driver_opts(n) {
+                m.insert("driver_opts", opts);
+            }
+        }
+        out.insert(n.name.as_str(), m);
+    }
+    out
+}
+
+/// The files of a compose or swarm target: the proxies' configurations
+/// realised into `root`, then the target's file from `root`, the
+/// compose-lint configuration of the program's waivers, and the proxies'
+/// files.
 pub(super) fn files(
-    file: &str,
+    target: super::Target,
     header: &[String],
-    root: &Map,
+    mut root: Map,
     model: &Model,
     options: &super::Options,
-) -> Vec<super::Artifact> {
+    mut diagnostics: Vec<Diagnostic>,
+) -> (Vec<super::Artifact>, Vec<Diagnostic>) {
+    let configs = super::proxy::realise(model, target, options, &mut root, &mut diagnostics);
+    let file = match target {
+        super::Target::Swarm => super::swarm::FILE,
+        _ => super::compose::FILE,
+    };
     let mut artifacts = vec![super::Artifact {
         path: file.into(),
-        contents: super::yaml::to_string(header, root),
+        contents: super::yaml::to_string(header, &root),
     }];
     artifacts.extend(compose_lint_config(model, &options.source));
-    artifacts
+    artifacts.extend(configs);
+    (artifacts, diagnostics)
 }
 
 /// A `restricted` port of `s` published by compose or swarm (`target`):

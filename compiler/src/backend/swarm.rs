@@ -19,7 +19,7 @@
 
 use super::docker::{self, Deployer};
 use super::yaml::{strings, Map, Node};
-use super::{Artifact, Options};
+use super::{Artifact, Options, Target};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Exposure, Mode, Model, MountSource, NodeId, SecretSource, Service};
 
@@ -74,16 +74,7 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
         "no-new-privileges: set \"no-new-privileges\": true in every node's /etc/docker/daemon.json (stack deploy ignores security_opt)"
             .to_string(),
     );
-    let configs = super::proxy::realise(
-        model,
-        super::Target::Swarm,
-        options,
-        &mut root,
-        &mut diagnostics,
-    );
-    let mut files = docker::files(FILE, &header, &root, model, options);
-    files.extend(configs);
-    (files, diagnostics)
+    docker::files(Target::Swarm, &header, root, model, options, diagnostics)
 }
 
 fn service(model: &Model, s: &Service, diagnostics: &mut Vec<Diagnostic>) -> Map {
@@ -320,26 +311,11 @@ fn published(p: &crate::ir::Port) -> bool {
 }
 
 fn networks(model: &Model) -> Map {
-    let mut out = Map::new();
-    for n in &model.networks {
-        let mut m = Map::new();
-        if n.external {
-            m.insert("external", true);
-        } else {
-            m.insert(
-                "driver",
-                n.driver.clone().unwrap_or_else(|| "overlay".to_string()),
-            );
-            if n.internal {
-                m.insert("internal", true);
-            }
-            if n.encrypted {
-                let mut opts = Map::new();
-                opts.insert("encrypted", "true");
-                m.insert("driver_opts", opts);
-            }
-        }
-        out.insert(n.name.as_str(), m);
-    }
-    out
+    docker::networks(model, "overlay", |n| {
+        n.encrypted.then(|| {
+            let mut opts = Map::new();
+            opts.insert("encrypted", "true");
+            opts
+        })
+    })
 }

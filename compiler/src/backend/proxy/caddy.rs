@@ -16,11 +16,7 @@ use std::fmt::Write;
 use super::{File, Listener, Plan, Site};
 
 pub(super) fn files(plan: &Plan<'_>, header: &[String]) -> Vec<File> {
-    vec![File {
-        name: "Caddyfile",
-        target: "/etc/caddy/Caddyfile",
-        contents: caddyfile(plan, header),
-    }]
+    File::only("Caddyfile", "/etc/caddy/Caddyfile", caddyfile(plan, header))
 }
 
 fn caddyfile(plan: &Plan<'_>, header: &[String]) -> String {
@@ -32,19 +28,11 @@ fn caddyfile(plan: &Plan<'_>, header: &[String]) -> String {
 }
 ",
     );
-    for l in &plan.listeners {
-        if let Some(https) = l.redirect {
-            let port = if https == 443 {
-                String::new()
-            } else {
-                format!(":{https}")
-            };
-            let _ = write!(
-                out,
-                "\n# Port {p}: every request to HTTPS.\nhttp://:{p} {{\n\tredir https://{{host}}{port}{{uri}} 301\n}}\n",
-                p = l.port
-            );
-        }
+    for (p, port) in plan.redirects() {
+        let _ = write!(
+            out,
+            "\n# Port {p}: every request to HTTPS.\nhttp://:{p} {{\n\tredir https://{{host}}{port}{{uri}} 301\n}}\n",
+        );
     }
     let serving: Vec<&Listener> = plan.listeners.iter().filter(|l| l.serves()).collect();
     for site in &plan.sites {

@@ -22,11 +22,11 @@ use crate::backend::yaml::Map;
 use crate::ir::{Model, Tls};
 
 pub(super) fn files(plan: &Plan<'_>, header: &[String]) -> Vec<File> {
-    vec![File {
-        name: "haproxy.cfg",
-        target: "/usr/local/etc/haproxy/haproxy.cfg",
-        contents: cfg(plan, header),
-    }]
+    File::only(
+        "haproxy.cfg",
+        "/usr/local/etc/haproxy/haproxy.cfg",
+        cfg(plan, header),
+    )
 }
 
 /// The key secret, mounted as `/run/secrets/CERT.key` instead of its own

@@ -68,6 +68,22 @@ impl Listener {
     }
 }
 
+impl Plan<'_> {
+    /// The redirecting listeners: (port, the `:PORT` of the HTTPS URL they
+    /// send to, empty for 443).
+    pub(crate) fn redirects(&self) -> impl Iterator<Item = (u16, String)> + '_ {
+        self.listeners.iter().filter_map(|l| {
+            let https = l.redirect?;
+            let port = if https == 443 {
+                String::new()
+            } else {
+                format!(":{https}")
+            };
+            Some((l.port, port))
+        })
+    }
+}
+
 /// The routes of one host (`None`: any host).
 pub(crate) struct Site<'m> {
     pub(crate) host: Option<&'m str>,
@@ -97,6 +113,17 @@ pub(crate) struct File {
     /// Where the image reads it.
     pub(crate) target: &'static str,
     pub(crate) contents: String,
+}
+
+impl File {
+    /// The whole configuration of a proxy that reads one file.
+    fn only(name: &'static str, target: &'static str, contents: String) -> Vec<File> {
+        vec![File {
+            name,
+            target,
+            contents,
+        }]
+    }
 }
 
 /// Writes the configuration of every proxy of `model` for compose or

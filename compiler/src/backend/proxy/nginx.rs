@@ -58,11 +58,7 @@ pub(super) fn root_master_caps(service: &mut Map) {
 }
 
 pub(super) fn files(plan: &Plan<'_>, header: &[String]) -> Vec<File> {
-    vec![File {
-        name: "nginx.conf",
-        target: "/etc/nginx/nginx.conf",
-        contents: conf(plan, header),
-    }]
+    File::only("nginx.conf", "/etc/nginx/nginx.conf", conf(plan, header))
 }
 
 fn conf(plan: &Plan<'_>, header: &[String]) -> String {
@@ -99,39 +95,24 @@ http {
     proxy_set_header Connection $connection_upgrade;
 ",
     );
-    for l in &plan.listeners {
-        if let Some(https) = l.redirect {
-            let port = if https == 443 {
-                String::new()
-            } else {
-                format!(":{https}")
-            };
-            let _ = write!(
-                out,
-                "
+    for (p, port) in plan.redirects() {
+        let _ = write!(
+            out,
+            "
     # Port {p}: every request to HTTPS.
     server {{
         listen {p} default_server;
         return 301 https://$host{port}$request_uri;
     }}
-",
-                p = l.port
-            );
-        }
+"
+        );
     }
     let serving: Vec<&Listener> = plan.listeners.iter().filter(|l| l.serves()).collect();
     let default = plan.sites.iter().find(|s| s.host.is_none());
     // The default server answers what no host matches: the routes on a
     // path alone, else 404 (a TLS handshake for an unknown name is refused).
     out.push_str("\n    server {\n");
-    for l in &serving {
-        let _ = writeln!(
-            out,
-            "        listen {}{} default_server;",
-            l.port,
-            if l.tls { " ssl" } else { "" }
-        );
-    }
+    listen(&mut out, &serving, " default_server");
     match default {
         Some(site) => {
             tls(&mut out, plan);
@@ -147,14 +128,7 @@ http {
     out.push_str("    }\n");
     for site in plan.sites.iter().filter(|s| s.host.is_some()) {
         out.push_str("\n    server {\n");
-        for l in &serving {
-            let _ = writeln!(
-                out,
-                "        listen {}{};",
-                l.port,
-                if l.tls { " ssl" } else { "" }
-            );
-        }
+        listen(&mut out, &serving, "");
         let _ = writeln!(
             out,
             "        server_name {};",
@@ -166,6 +140,15 @@ http {
     }
     out.push_str("}\n");
     out
+}
+
+/// A server's `listen` lines: each serving port, `ssl` where it has TLS,
+/// then `flags`.
+fn listen(out: &mut String, serving: &[&Listener], flags: &str) {
+    for l in serving {
+        let ssl = if l.tls { " ssl" } else { "" };
+        let _ = writeln!(out, "        listen {}{ssl}{flags};", l.port);
+    }
 }
 
 fn tls(out: &mut String, plan: &Plan<'_>) {
