@@ -41,7 +41,8 @@ packages() {
 common=(procps openssl)
 
 # How the base is made, beyond its packages (part of its hash): no apt,
-# no recommends, no documentation, no locale sources. PostgreSQL's JIT is
+# no recommends, no documentation, no locale sources; /run kept (the
+# customize hook empties it but for what the official images have there). PostgreSQL's JIT is
 # left out (LLVM and z3 are 130 MB of the base): without llvmjit.so
 # postgres plans without JIT, as with jit=off.
 base_opts=(
@@ -49,7 +50,7 @@ base_opts=(
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*'
   --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*'
   --dpkgopt='path-include=/usr/share/doc/*/copyright'
-  --dpkgopt='path-exclude=/usr/share/i18n/*'
+  --dpkgopt='path-exclude=/usr/share/i18n/*' --skip=cleanup/run
   --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libLLVM*' --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libz3.so*'
   --dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/llvmjit*' --dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/bitcode/*'
 )
@@ -121,12 +122,17 @@ customize() {
   cp "$img/redis-entrypoint.sh" "$root/usr/local/bin/"
   # postgres (70:70), as the official Alpine image; PGDATA owned by it and
   # world-writable with the sticky bit, so a fresh volume works for a root
-  # start and a non-root start alike. No Debian cluster.
+  # start and a non-root start alike. The socket directory 3777, as the
+  # official image has it: a tmpfs there takes that mode where the engine
+  # ignores tmpfs `mode=` (runc before 1.1.8, swarm), so any uid writes it.
+  # No Debian cluster.
   remap postgres 70 70
   rm -rf "$root/etc/postgresql" "$root/var/lib/postgresql/15"
-  mkdir -p "$root/var/lib/postgresql/data" "$root/var/run/postgresql"
-  chown 70:70 "$root/var/lib/postgresql" "$root/var/lib/postgresql/data" "$root/var/run/postgresql"
+  find "$root/run" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
+  mkdir -p "$root/var/lib/postgresql/data" "$root/run/postgresql"
+  chown 70:70 "$root/var/lib/postgresql" "$root/var/lib/postgresql/data" "$root/run/postgresql"
   chmod 1777 "$root/var/lib/postgresql/data"
+  chmod 3777 "$root/run/postgresql"
   cp "$img/postgres-entrypoint.sh" "$root/usr/local/bin/"
   # Users no package created, once the others have their final uids (the
   # caddy package's own user is moved out of the way; caddy runs as root).

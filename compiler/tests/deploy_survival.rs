@@ -33,12 +33,7 @@ fn programs() -> Vec<(String, String, Model)> {
 
 /// The documents of one target's files, or the errors of its build.
 fn documents(name: &str, text: &str, target: Target) -> Result<Vec<Value>, Vec<Code>> {
-    let (artifacts, diagnostics) = build(name, text, target);
-    let errors: Vec<Code> = diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code)
-        .collect();
+    let (artifacts, errors) = build_errors(name, text, target);
     if !errors.is_empty() {
         return Err(errors);
     }

@@ -13,7 +13,7 @@ if [ "$(id -u)" = 0 ]; then
   chown -R postgres:postgres "$PGDATA"
   chmod 700 "$PGDATA"
   chown postgres:postgres /var/run/postgresql
-  chmod 3775 /var/run/postgresql
+  chmod 3777 /var/run/postgresql
   exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
 fi
 if [ ! -s "$PGDATA/PG_VERSION" ]; then

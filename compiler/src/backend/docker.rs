@@ -120,17 +120,36 @@ fn tmpfs_mount(entry: &str) -> Node {
 }
 
 /// A compose `tmpfs` entry, meant to be writable by the image's own user
-/// (nginx 101, postgres 70): sticky and world-writable, as /tmp, unless
-/// the program gave a mode; swarm's long-syntax mounts default to 1777.
-/// Not yet enough: the live tier still sees `open() "/var/run/nginx.pid"
-/// failed (13: Permission denied)` with it (Debian's /var/run is a link
-/// to /run); the cause is open (issue 13's closing note).
-fn compose_tmpfs(entry: &str) -> String {
-    match entry.split_once(':') {
-        None => format!("{entry}:mode=1777"),
-        Some((_, opts)) if opts.split(',').any(|o| o.starts_with("mode=")) => entry.to_string(),
-        Some(_) => format!("{entry},mode=1777"),
+/// (nginx 101, postgres 70): owned by the service's uid and gid when the
+/// program knows them, and sticky and world-writable as /tmp, each unless
+/// the program gave that option. The owner is what makes it writable
+/// everywhere: a tmpfs over a directory the image has takes that
+/// directory's mode on runc before 1.1.8 (Debian bookworm's engine among
+/// them), whatever `mode=` says (runc#3911), so a root-owned 755
+/// `/var/run` stays closed to uid 101 with `mode=1777` alone. Swarm's
+/// long-syntax mounts can say neither (the 3.x schema has `size` only);
+/// there the image's own directory modes decide (docs: swarm page).
+fn compose_tmpfs(entry: &str, user: Option<&crate::ir::User>) -> String {
+    let (path, given) = entry.split_once(':').unwrap_or((entry, ""));
+    let mut opts: Vec<String> = given
+        .split(',')
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+        .collect();
+    let has = |opts: &[String], key: &str| opts.iter().any(|o| o.starts_with(key));
+    if !has(&opts, "mode=") {
+        opts.push("mode=1777".into());
     }
+    let ids = [
+        ("uid=", user.and_then(|u| u.uid)),
+        ("gid=", user.and_then(|u| u.gid)),
+    ];
+    for (key, id) in ids {
+        if let (false, Some(id)) = (has(&opts, key), id) {
+            opts.push(format!("{key}{id}"));
+        }
+    }
+    format!("{path}:{}", opts.join(","))
 }
 
 /// Docker's tmpfs `size=` (`64m`, binary units, or bytes) in bytes.
@@ -214,7 +233,7 @@ pub(super) fn service_base(model: &Model, s: &Service, deployer: Deployer) -> Ma
                 "tmpfs",
                 s.tmpfs
                     .iter()
-                    .map(|t| Node::from(compose_tmpfs(t)))
+                    .map(|t| Node::from(compose_tmpfs(t, s.user.as_ref())))
                     .collect(),
             );
         }
@@ -483,6 +502,25 @@ mod tests {
         assert_eq!(tmpfs_bytes("4096"), Some(4096));
         assert_eq!(tmpfs_bytes("10x"), None);
         assert_eq!(tmpfs_bytes("99999999999999999g"), None);
+    }
+
+    #[test]
+    fn a_compose_tmpfs_belongs_to_the_user() {
+        let user = crate::ir::User {
+            docker: "70:70".into(),
+            uid: Some(70),
+            gid: Some(70),
+            fs_group: None,
+        };
+        assert_eq!(
+            compose_tmpfs("/var/run/postgresql", Some(&user)),
+            "/var/run/postgresql:mode=1777,uid=70,gid=70"
+        );
+        assert_eq!(
+            compose_tmpfs("/run:size=1m,mode=0700,uid=0", Some(&user)),
+            "/run:size=1m,mode=0700,uid=0,gid=70"
+        );
+        assert_eq!(compose_tmpfs("/tmp", None), "/tmp:mode=1777");
     }
 
     #[test]

@@ -193,6 +193,9 @@ pub fn realise(
                     haproxy::key_beside_cert(model, t, service);
                 }
             }
+            if kind == ProxyKind::Nginx && s.user.as_ref().map_or(true, |u| u.uid == Some(0)) {
+                nginx::root_master_caps(service);
+            }
         }
     }
     root.insert_map("configs", configs);

@@ -3,9 +3,13 @@
 //! the image's own `conf.d/default.conf` (its welcome page) is never
 //! included.
 //!
-//! Written for a read-only root: the pid file under `/var/run` and every
-//! temporary directory under `/tmp`, both tmpfs in `std/nginx`; logs to
-//! the container's output. No `user` directive: the official image's
+//! Written for a read-only root: the pid file and every temporary
+//! directory under `/tmp` (a tmpfs in `std/nginx`), the one directory an
+//! image's own user can always write: a tmpfs over an existing directory
+//! takes that directory's mode on runc before 1.1.8 and on swarm
+//! (`tmpfs.mode` is not applied), whatever `mode=` says, and the official
+//! image's `/var/run` is root's 755, so `/var/run/nginx.pid` fails as
+//! uid 101 (runc#3911, swarmkit#3226). Logs to the container's output. No `user` directive: the official image's
 //! build runs workers as `nginx`, Debian's as `nobody`, and naming one
 //! would fail on the other. Backends are resolved at request time
 //! through Docker's embedded DNS (`127.0.0.11`), so the proxy starts
@@ -14,6 +18,44 @@
 use std::fmt::Write;
 
 use super::{File, Listener, Location, Plan, Site};
+use crate::backend::yaml::{Entry, Map, Node};
+
+/// What an nginx whose master runs as root (an image with no `user`, as
+/// `gihyodocker/nginx-proxy`) needs under `cap_drop: [ALL]`: it creates
+/// its temp directories and gives them to the worker user (CHOWN: else
+/// `chown("/tmp/nginx-client-body", 65534) failed`), then starts its
+/// workers as that user (SETGID, SETUID). An nginx run as its own user
+/// (`std/nginx`, uid 101) switches to no one and needs none.
+const ROOT_MASTER_CAPS: [&str; 3] = ["CHOWN", "SETGID", "SETUID"];
+
+/// Adds [`ROOT_MASTER_CAPS`] to the `cap_add` of a service map (after its
+/// `cap_drop`), keeping what the program added.
+pub(super) fn root_master_caps(service: &mut Map) {
+    let at = service.entries.iter().position(|e| e.key == "cap_add");
+    let at = at.unwrap_or_else(|| {
+        let after = service
+            .entries
+            .iter()
+            .position(|e| e.key == "cap_drop")
+            .map_or(service.entries.len(), |i| i + 1);
+        service.entries.insert(
+            after,
+            Entry {
+                key: "cap_add".into(),
+                value: Node::Seq(Vec::new()),
+                comment: None,
+            },
+        );
+        after
+    });
+    if let Node::Seq(caps) = &mut service.entries[at].value {
+        for cap in ROOT_MASTER_CAPS {
+            if !caps.iter().any(|c| matches!(c, Node::Str(s) if s == cap)) {
+                caps.push(Node::from(cap));
+            }
+        }
+    }
+}
 
 pub(super) fn files(plan: &Plan<'_>, header: &[String]) -> Vec<File> {
     vec![File {
@@ -27,7 +69,7 @@ fn conf(plan: &Plan<'_>, header: &[String]) -> String {
     let mut out = super::comment(header, "#");
     out.push_str(
         "worker_processes auto;
-pid /var/run/nginx.pid;
+pid /tmp/nginx.pid;
 error_log stderr notice;
 
 events {
