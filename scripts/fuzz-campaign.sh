@@ -2,7 +2,8 @@
 # A fuzz campaign: each target fuzzed until its process has used CPU_SECONDS
 # of CPU (default 600: ten CPU-minutes), not wall time, so a campaign on a
 # loaded machine still does the work it claims. Targets run JOBS at a time
-# (default 1), niced. Book: internals/fuzzing.md, where the figures go.
+# (default 1), at niceness NICE (default 19: the campaign yields to
+# everything else; NICE=0 when it must finish beside other work). Book: internals/fuzzing.md, where the figures go.
 #
 #   scripts/fuzz-campaign.sh [TARGET...]     (default: every target)
 #   CPU_SECONDS=600 JOBS=2 MAX_LEN=65536 scripts/fuzz-campaign.sh
@@ -20,6 +21,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 CPU_SECONDS=${CPU_SECONDS:-600}
 JOBS=${JOBS:-1}
+NICE=${NICE:-19}
 MAX_LEN=${MAX_LEN:-65536}
 # Wall-clock ceiling: libFuzzer stops itself if CPU never reaches the goal.
 WALL=${WALL:-$((CPU_SECONDS * 8))}
@@ -48,7 +50,7 @@ campaign() {
   mkdir -p "$work" "artifacts/$target"
   local started=$SECONDS
   # shellcheck disable=SC2046
-  nice -n 19 "$bin/$target" "$work" "corpus/$target" $(dict_for "$target") \
+  nice -n "$NICE" "$bin/$target" "$work" "corpus/$target" $(dict_for "$target") \
     -max_len="$MAX_LEN" -timeout=10 -rss_limit_mb=1024 -max_total_time="$WALL" \
     -print_final_stats=1 -artifact_prefix="artifacts/$target/" >"$log" 2>&1 &
   local pid=$! cpu=0 ended=wall

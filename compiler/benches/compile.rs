@@ -12,6 +12,10 @@
 //! table of issue 17 (check, each emit, import at 1k / 10k / 100k, in CPU
 //! seconds, with the exponent).
 
+#[path = "cpu.rs"]
+mod cpu;
+
+use cpu::cpu_seconds;
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use infrac::backend::{self, Target};
 use infrac::source::Sources;
@@ -113,19 +117,6 @@ criterion_group!(benches, parse, checker, check, emit);
 
 /// The sizes of the scaling run (issue 17: 100k/10k at most 11×).
 const SCALING: &[usize] = &[1_000, 10_000, 100_000];
-
-/// CPU seconds (user + system) this process has used: steadier than wall
-/// time on a machine shared with other builds.
-fn cpu_seconds() -> f64 {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid timespec the call writes into.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
-    assert_eq!(rc, 0, "the process CPU clock exists on every Unix");
-    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
-}
 
 /// The median CPU time of `runs` calls of `f`.
 fn median_cpu<T>(runs: usize, mut f: impl FnMut() -> T) -> f64 {

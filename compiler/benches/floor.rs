@@ -58,13 +58,13 @@ fn to_serde(y: &Yaml) -> serde_yaml::Value {
     }
 }
 
+/// Every document of every file (a Kubernetes file holds all of one
+/// service's objects).
 fn documents(artifacts: &[Artifact]) -> Vec<serde_yaml::Value> {
     artifacts
         .iter()
-        .map(|a| {
-            let mut docs = YamlLoader::load_from_str(&a.contents).expect("generated YAML parses");
-            to_serde(&docs.remove(0))
-        })
+        .flat_map(|a| YamlLoader::load_from_str(&a.contents).expect("generated YAML parses"))
+        .map(|d| to_serde(&d))
         .collect()
 }
 

@@ -90,25 +90,38 @@ pub fn compile(loader: &dyn Loader, entry: &Path) -> Result<Compiled, Unreadable
 /// texts, so several programs report as one (`infrac check A B`).
 pub fn compile_in(
     loader: &dyn Loader,
-    mut sources: Sources,
+    sources: Sources,
     entry: &Path,
 ) -> Result<Compiled, Unreadable> {
+    compile_parsed(loader, sources, entry).map(|(compiled, _)| compiled)
+}
+
+/// As [`compile`], with the program's syntax tree (`None` when the file
+/// was refused before it was parsed): the language server indexes the
+/// names of the tree the check read, instead of parsing the text again.
+pub fn compile_with_tree(
+    loader: &dyn Loader,
+    entry: &Path,
+) -> Result<(Compiled, Option<crate::ast::File>), Unreadable> {
+    compile_parsed(loader, Sources::new(), entry)
+}
+
+fn compile_parsed(
+    loader: &dyn Loader,
+    mut sources: Sources,
+    entry: &Path,
+) -> Result<(Compiled, Option<crate::ast::File>), Unreadable> {
     let name = entry.display().to_string();
     let text = match read(loader, &mut sources, entry, &name, None)? {
         Ok(text) => text,
-        Err(refused) => return Ok(Compiled::refused(sources, vec![refused])),
+        Err(refused) => return Ok((Compiled::refused(sources, vec![refused]), None)),
     };
     // Parsed before it is added, so the text is moved, not copied.
     let id = sources.next_id();
     let (ast, parse_diagnostics) = syntax::parse(id, &text);
     sources.add(name, text);
-    Ok(check_program(
-        sources,
-        &ast,
-        parse_diagnostics,
-        Vec::new(),
-        true,
-    ))
+    let compiled = check_program(sources, &ast, parse_diagnostics, Vec::new(), true);
+    Ok((compiled, Some(ast)))
 }
 
 /// A program given as text, named `name`: [`compile`] through a

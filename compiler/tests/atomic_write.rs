@@ -281,6 +281,55 @@ fn a_program_with_errors_writes_nothing() {
     assert_eq!(listing(parent.path()), ["bad.inf", "out", "warns.inf"]);
 }
 
+/// Checks clean; compose refuses its external secret (E5002) while it is
+/// emitted, after the first files of the build were written aside.
+const EXTERNAL: &str = "secret token {\n  from = external(\"app/token\")\n}\n\nservice app {\n  image = \"redis:7.4\"\n  secrets = [token]\n}\n";
+
+#[test]
+fn an_error_found_while_emitting_writes_nothing() {
+    let parent = tempfile::tempdir().unwrap();
+    let source = parent.path().join("ext.inf");
+    std::fs::write(&source, EXTERNAL).unwrap();
+    let source = source.to_str().unwrap();
+    let out = run_in(parent.path(), &["check", source], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for target in ["k8s", "compose", "all"] {
+        // Nested: the parents made for the staging directory go too.
+        let out = run_in(
+            parent.path(),
+            &["build", source, "-t", target, "-o", "new/sub/out"],
+            &[],
+        );
+        let wanted = if target == "k8s" { 0 } else { 1 };
+        assert_eq!(
+            out.status.code(),
+            Some(wanted),
+            "{target}: {}",
+            stderr(&out)
+        );
+        if wanted == 0 {
+            std::fs::remove_dir_all(parent.path().join("new")).unwrap();
+            continue;
+        }
+        assert!(
+            stderr(&out).contains("nothing was written"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(listing(parent.path()), ["ext.inf"], "{target}");
+        let out = run_in(
+            parent.path(),
+            &["build", source, "-t", target, "--stdout"],
+            &[],
+        );
+        assert_eq!(out.status.code(), Some(1), "{target} --stdout");
+        assert!(
+            out.stdout.is_empty(),
+            "{target}: a failed build printed files"
+        );
+    }
+}
+
 #[test]
 fn what_infrac_did_not_write_is_never_replaced() {
     let parent = tempfile::tempdir().unwrap();

@@ -33,12 +33,7 @@ fn programs() -> Vec<(String, String, Model)> {
 
 /// The documents of one target's files, or the errors of its build.
 fn documents(name: &str, text: &str, target: Target) -> Result<Vec<Value>, Vec<Code>> {
-    let (artifacts, diagnostics) = build(name, text, target);
-    let errors: Vec<Code> = diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code)
-        .collect();
+    let (artifacts, errors) = build_errors(name, text, target);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -80,6 +75,7 @@ fn seq(v: Option<&Value>) -> Vec<&Value> {
 #[test]
 fn swarm_services_survive_deploy_and_update() {
     let mut stacks = 0;
+    let mut externals = 0;
     for (name, text, model) in programs() {
         let Ok(docs) = documents(&name, &text, Target::Swarm) else {
             continue;
@@ -129,9 +125,21 @@ fn swarm_services_survive_deploy_and_update() {
                 "{name}: secret `{}` is looked up under another name",
                 secret.name
             );
+            // Every secret is already in the swarm's store when the stack
+            // deploys (`docker secret create`, as the file's comment says;
+            // an external one under its own name): none is created from a
+            // file on whichever machine runs `docker stack deploy`.
+            externals += usize::from(matches!(secret.source, SecretSource::External(_)));
+            assert_eq!(
+                entry["external"].as_bool(),
+                Some(true),
+                "{name}: secret `{}` is not looked up in the swarm's store",
+                secret.name
+            );
         }
     }
     assert!(stacks >= 20, "only {stacks} stacks built");
+    assert!(externals >= 1, "no external secret among the programs");
 }
 
 #[test]

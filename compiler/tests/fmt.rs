@@ -8,7 +8,6 @@ mod common;
 mod unspanned;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::*;
 use infrac::span::FileId;
@@ -152,10 +151,6 @@ fn tricky_layouts_round_trip() {
     }
 }
 
-fn infrac() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_infrac"))
-}
-
 #[test]
 fn fmt_rewrites_in_place_and_check_reports() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,12 +187,7 @@ fn fmt_rewrites_in_place_and_check_reports() {
         .arg(&clean)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 0);
     assert_eq!(
         read(&messy),
         "network edge {}\n\nservice web {\n  image = \"nginx:1.27\" // pinned\n  networks = [edge]\n}\n"

@@ -65,7 +65,7 @@ fn a_stack_port_on_the_routing_mesh_is_reported_at_its_line() {
 #[test]
 fn a_compose_files_ports_keep_their_meaning_without_a_report() {
     // `deploy.replicas` and `resources` are compose's too: not a stack.
-    let compose = format!("services:\n  web:\n    image: nginx:1.27\n    deploy:\n      replicas: 2\n      resources:\n        limits: {{ memory: 256M }}\n{PORTS}");
+    let compose = format!("services:\n  web:\n    image: nginx:1.27\n    deploy:\n      mode: replicated\n      replicas: 2\n      resources:\n        limits: {{ memory: 256M }}\n{PORTS}");
     assert_eq!(mesh_findings(&compose), []);
     // An explicit `mode: ingress` is the mesh in any file.
     let ingress = "services:\n  web:\n    image: nginx:1.27\n    ports:\n      - target: 80\n        published: 8080\n        mode: ingress\n";

@@ -8,200 +8,21 @@
 //! both with no failed check.
 
 mod common;
+#[path = "k8s/output.rs"]
+mod output;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use common::*;
-use infrac::backend::{Artifact, Target};
-use infrac::diagnostics::{Code, Diagnostic};
-use yaml_rust2::{Yaml, YamlLoader};
+use infrac::backend::Target;
+use infrac::diagnostics::Code;
+use output::*;
+use yaml_rust2::Yaml;
 
 /// The program the book's Kubernetes page shows: a proxy with routes, an
 /// api, postgres, redis, a restricted grafana and a local prometheus.
-const SHOP: &str = r#"
-let office = ["203.0.113.7/32"]
-let vpn = ["198.51.100.0/24"]
-
-network edge {}
-network data { internal = true }
-network ops {}
-
-secret db_password { from = env("DB_PASSWORD") }
-
-volume pgdata {}
-
-service db {
-  image = "postgres:16.4"
-  class = data
-  networks = [data]
-  secrets = [db_password]
-  env = { POSTGRES_PASSWORD_FILE = "/run/secrets/db_password", PGDATA = "/var/lib/postgresql/data/pgdata" }
-  mounts = [pgdata -> "/var/lib/postgresql/data"]
-  tmpfs = ["/var/run/postgresql"]
-  user = "10999:10999"
-  port 5432 internal
-  health = { cmd = ["pg_isready", "-U", "postgres"], interval = "10s", timeout = "5s", retries = 5 }
-  resources = { cpu = "1", memory = "1Gi" }
-}
-
-service cache {
-  image = "redis:7.4"
-  class = data
-  networks = [data]
-  port 6379 internal
-  health = { cmd = ["redis-cli", "ping"], interval = "10s" }
-  resources = { cpu = "0.5", memory = "256Mi" }
-}
-
-service api {
-  image = "ghcr.io/acme/api:1.4.2"
-  replicas = 2
-  networks = [edge, data, ops]
-  depends = [db, cache]
-  secrets = [db_password]
-  env = { DB_HOST = "db", DB_PASSWORD_FILE = "/run/secrets/db_password", REDIS_HOST = "cache", REGION = env("REGION") }
-  port 8080 internal
-  health = { http = "/healthz", port = 8080, interval = "10s" }
-  resources = { cpu = "0.5", memory = "512Mi", cpu_request = "0.25", memory_request = "256Mi" }
-}
-
-service web {
-  image = "nginx:1.27-alpine"
-  networks = [edge]
-  depends = [api]
-  port 443 public
-  route "app.example.com" -> api:8080
-  route "grafana.example.com" -> grafana:3000 restricted(vpn)
-  health = { tcp = 443, interval = "15s" }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-
-service grafana {
-  image = "grafana/grafana:11.2.0"
-  class = admin
-  networks = [edge, ops]
-  port 3000 restricted(office)
-  health = { http = "/api/health", interval = "15s" }
-  resources = { cpu = "0.5", memory = "512Mi" }
-}
-
-service prometheus {
-  image = "prom/prometheus:v2.53.0"
-  class = admin
-  networks = [ops]
-  depends = [api]
-  port 9090 local
-  health = { http = "/-/healthy", interval = "15s" }
-  resources = { cpu = "0.5", memory = "1Gi" }
-}
-"#;
-
-/// The generated files, by path, parsed.
-struct Output {
-    artifacts: Vec<Artifact>,
-    diagnostics: Vec<Diagnostic>,
-    /// Every object but the kustomization: (file, document), several
-    /// documents to a file.
-    objects: Vec<(String, Yaml)>,
-}
-
-impl Output {
-    fn of(name: &str, text: &str) -> Output {
-        let (artifacts, diagnostics) = build(name, text, Target::K8s);
-        let mut objects = Vec::new();
-        let mut files: Vec<String> = Vec::new();
-        let mut listed: Vec<String> = Vec::new();
-        for a in &artifacts {
-            let path = a.path.display().to_string();
-            let file = path
-                .strip_prefix("k8s/")
-                .unwrap_or_else(|| panic!("{path} is not under k8s/"))
-                .to_string();
-            let docs = YamlLoader::load_from_str(&a.contents)
-                .unwrap_or_else(|e| panic!("{path} does not parse: {e}\n{}", a.contents));
-            if file == "kustomization.yaml" {
-                assert_eq!(docs.len(), 1, "{path} holds one document");
-                let doc = &docs[0];
-                assert_eq!(s(&doc["apiVersion"]), "kustomize.config.k8s.io/v1beta1");
-                assert_eq!(s(&doc["kind"]), "Kustomization");
-                listed = seq(&doc["resources"])
-                    .iter()
-                    .map(|r| s(r).to_string())
-                    .collect();
-            } else {
-                assert!(!docs.is_empty(), "{path} holds no object");
-                files.push(file.clone());
-                objects.extend(docs.into_iter().map(|d| (file.clone(), d)));
-            }
-        }
-        assert_eq!(
-            listed, files,
-            "the kustomization lists every file, in order"
-        );
-        Output {
-            artifacts,
-            diagnostics,
-            objects,
-        }
-    }
-
-    fn kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = &'a Yaml> + 'a {
-        self.objects
-            .iter()
-            .map(|(_, d)| d)
-            .filter(move |d| s(&d["kind"]) == kind)
-    }
-
-    fn named(&self, kind: &str, name: &str) -> &Yaml {
-        self.objects
-            .iter()
-            .map(|(_, d)| d)
-            .find(|d| s(&d["kind"]) == kind && s(&d["metadata"]["name"]) == name)
-            .unwrap_or_else(|| panic!("no {kind} {name}"))
-    }
-
-    fn workloads(&self) -> Vec<&Yaml> {
-        ["Deployment", "StatefulSet", "DaemonSet"]
-            .iter()
-            .flat_map(|k| self.kind(k))
-            .collect()
-    }
-
-    fn warnings(&self, code: Code) -> Vec<&Diagnostic> {
-        self.diagnostics.iter().filter(|d| d.code == code).collect()
-    }
-}
-
-fn s(y: &Yaml) -> &str {
-    y.as_str()
-        .unwrap_or_else(|| panic!("expected a string, got {y:?}"))
-}
-
-fn seq(y: &Yaml) -> &Vec<Yaml> {
-    static EMPTY: Vec<Yaml> = Vec::new();
-    y.as_vec().unwrap_or(&EMPTY)
-}
-
-fn label(y: &Yaml) -> &str {
-    s(&y["matchLabels"]["app.kubernetes.io/name"])
-}
-
-/// Every key of every map in a document, recursively.
-fn keys(y: &Yaml, out: &mut BTreeSet<String>) {
-    match y {
-        Yaml::Hash(h) => {
-            for (k, v) in h {
-                if let Some(k) = k.as_str() {
-                    out.insert(k.to_string());
-                }
-                keys(v, out);
-            }
-        }
-        Yaml::Array(a) => a.iter().for_each(|v| keys(v, out)),
-        _ => {}
-    }
-}
+const SHOP: &str = include_str!("k8s/shop.inf");
 
 #[test]
 fn every_file_parses_and_nothing_unsafe_is_emitted() {
@@ -276,45 +97,6 @@ fn a_default_deny_policy_covers_every_workload() {
         ports,
         [("TCP".to_string(), 53), ("UDP".to_string(), 53)].into()
     );
-}
-
-/// (client, server) pairs of services.
-type Edges = BTreeSet<(String, String)>;
-
-/// The pairs the policies allow between the program's pods: as egress on
-/// the client, and as ingress on the server.
-fn pod_edges(out: &Output) -> (Edges, Edges) {
-    let mut egress = BTreeSet::new();
-    let mut ingress = BTreeSet::new();
-    for p in out.kind("NetworkPolicy") {
-        let spec = &p["spec"];
-        let selected = spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str();
-        for r in seq(&spec["egress"]) {
-            for peer in seq(&r["to"]) {
-                if peer["namespaceSelector"].is_badvalue() {
-                    egress.insert((
-                        selected
-                            .expect("an egress edge selects its client")
-                            .to_string(),
-                        label(&peer["podSelector"]).to_string(),
-                    ));
-                }
-            }
-        }
-        for r in seq(&spec["ingress"]) {
-            for peer in seq(&r["from"]) {
-                if !peer["podSelector"].is_badvalue() {
-                    ingress.insert((
-                        label(&peer["podSelector"]).to_string(),
-                        selected
-                            .expect("an ingress edge selects its server")
-                            .to_string(),
-                    ));
-                }
-            }
-        }
-    }
-    (egress, ingress)
 }
 
 #[test]
@@ -429,10 +211,7 @@ fn a_local_port_gets_no_service_and_a_warning() {
         .iter()
         .find(|d| d.message.contains("`local` port 9090"))
         .expect("a warning for the local port");
-    assert_eq!(
-        &SHOP[local.primary.span.start as usize..local.primary.span.end as usize],
-        "local"
-    );
+    assert_eq!(written(SHOP, local), "local");
     assert!(local
         .help
         .as_deref()
@@ -443,10 +222,7 @@ fn a_local_port_gets_no_service_and_a_warning() {
         .iter()
         .find(|d| d.message.contains("`REGION`"))
         .expect("a warning for env(\"REGION\")");
-    assert_eq!(
-        &SHOP[env.primary.span.start as usize..env.primary.span.end as usize],
-        "env(\"REGION\")"
-    );
+    assert_eq!(written(SHOP, env), "env(\"REGION\")");
     assert_eq!(narrows.len(), 2, "{narrows:#?}");
 }
 
@@ -572,32 +348,7 @@ fn building_twice_gives_the_same_bytes() {
 
 #[test]
 fn global_services_are_daemon_sets_and_dependencies_on_local_ports_warn() {
-    let program = r#"
-network metrics {}
-service node-exporter {
-  image = "prom/node-exporter:v1.8.2"
-  mode = global
-  networks = [metrics]
-  port 9100 internal
-  health = { http = "/metrics" }
-  resources = { cpu = "0.1", memory = "64Mi" }
-}
-service prometheus {
-  image = "prom/prometheus:v2.53.0"
-  networks = [metrics]
-  depends = [node-exporter, grafana]
-  port 9090 local
-  health = { http = "/-/healthy" }
-  resources = { cpu = "0.5", memory = "1Gi" }
-}
-service grafana {
-  image = "grafana/grafana:11.2.0"
-  networks = [metrics]
-  port 3000 local
-  health = { http = "/api/health" }
-  resources = { cpu = "0.5", memory = "512Mi" }
-}
-"#;
+    let program = include_str!("k8s/metrics.inf");
     let out = Output::of("metrics.inf", program);
     let ds = out.named("DaemonSet", "node-exporter");
     assert!(ds["spec"]["replicas"].is_badvalue());
@@ -609,10 +360,7 @@ service grafana {
     let mut warned: Vec<(u32, &str)> = out
         .warnings(Code::TargetNarrows)
         .iter()
-        .map(|d| {
-            let span = d.primary.span;
-            (span.start, &program[span.start as usize..span.end as usize])
-        })
+        .map(|d| (d.primary.span.start, written(program, d)))
         .collect();
     warned.sort();
     let warned: Vec<&str> = warned.into_iter().map(|(_, text)| text).collect();
@@ -621,48 +369,7 @@ service grafana {
 
 #[test]
 fn a_chain_of_proxies_never_widens_and_internal_routes_stay_inside() {
-    let program = r#"
-let office = ["203.0.113.0/24"]
-network edge {}
-service front {
-  image = "nginx:1.27-alpine"
-  networks = [edge]
-  port 443 public
-  route "/inner" -> inner:8080 restricted(office)
-  health = { tcp = 443 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-service inner {
-  image = "nginx:1.27-alpine"
-  networks = [edge]
-  port 8080 internal
-  route "deep.example.com" -> deep:9000
-  health = { tcp = 8080 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-service deep {
-  image = "ghcr.io/acme/deep:1.0.0"
-  networks = [edge]
-  port 9000 internal
-  health = { tcp = 9000 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-service sidecar-proxy {
-  image = "nginx:1.27-alpine"
-  networks = [edge]
-  port 8081 internal
-  route "/side" -> side:7000
-  health = { tcp = 8081 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-service side {
-  image = "ghcr.io/acme/side:1.0.0"
-  networks = [edge]
-  port 7000 internal
-  health = { tcp = 7000 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-"#;
+    let program = include_str!("k8s/chain.inf");
     let out = Output::of("chain.inf", program);
     // front → inner is a path route on no host, restricted to the office.
     let inner = out.named("Ingress", "front-inner");
@@ -693,25 +400,7 @@ service side {
 /// needs a Service name to reach it (found by the exposure test).
 #[test]
 fn a_local_port_an_internal_proxy_forwards_to_gets_a_cluster_ip() {
-    let program = r#"
-network edge {}
-service gate {
-  image = "nginx:1.27-alpine"
-  networks = [edge]
-  port 8000 internal
-  route "/tool" -> tool:9000
-  health = { tcp = 8000 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-service tool {
-  image = "ghcr.io/acme/tool:1.0.0"
-  networks = [edge]
-  port 9000 local
-  port 9001 local
-  health = { tcp = 9000 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-"#;
+    let program = include_str!("k8s/gate.inf");
     let out = Output::of("gate.inf", program);
     let tool = out.named("Service", "tool");
     assert_eq!(s(&tool["spec"]["type"]), "ClusterIP");
@@ -737,24 +426,22 @@ service tool {
 
 #[test]
 fn waived_host_access_is_emitted_as_written_and_lowers_pod_security() {
-    let program = r#"
-service sniffer {
-  image = "ghcr.io/acme/sniffer:0.3.1"
-  cap_add = ["NET_RAW"]
-  user = "nobody"
-  mounts = ["/var/log" -> "/host/log" readonly]
-  read_only = false
-  health = { cmd = ["sniffer", "--status"] }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-"#;
+    let program = include_str!("k8s/sniffer.inf");
     let out = Output::of("sniffer.inf", program);
-    let ns = out.named("Namespace", "sniffer");
-    assert_eq!(
-        s(&ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]),
-        "privileged"
-    );
+    // The workload gets a namespace of its own at its level; the
+    // application's stays `restricted`.
+    for (name, level) in [
+        ("sniffer", "restricted"),
+        ("sniffer-privileged", "privileged"),
+    ] {
+        let ns = out.named("Namespace", name);
+        assert_eq!(
+            s(&ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]),
+            level
+        );
+    }
     let d = out.named("Deployment", "sniffer");
+    assert_eq!(s(&d["metadata"]["namespace"]), "sniffer-privileged");
     let c = &seq(&d["spec"]["template"]["spec"]["containers"])[0];
     assert_eq!(
         s(&seq(&c["securityContext"]["capabilities"]["add"])[0]),
@@ -788,17 +475,76 @@ service sniffer {
     assert_eq!(out.kind("Service").count(), 0);
 }
 
+/// A privileged DaemonSet (host paths) and the application that scrapes
+/// it: the DaemonSet, its account, Service and policies in
+/// `PROJECT-privileged`; the application's namespace `restricted`; the
+/// dependency crosses namespaces by namespace-and-pod selectors on both
+/// sides, and the client still addresses the server by its short name (an
+/// ExternalName Service in its own namespace). kubernetes-validate takes
+/// it when the tools are installed.
+#[test]
+fn a_privileged_daemon_set_gets_its_own_namespace() {
+    let program = include_str!("k8s/privileged-daemon.inf");
+    let out = Output::of("metrics.inf", program);
+    let level = |ns: &str| {
+        s(&out.named("Namespace", ns)["metadata"]["labels"]["pod-security.kubernetes.io/enforce"])
+            .to_string()
+    };
+    assert_eq!(level("metrics"), "restricted");
+    assert_eq!(level("metrics-privileged"), "privileged");
+    let in_ns = |kind: &str, name: &str, ns: &str| out.in_namespace(kind, name, ns);
+    in_ns("DaemonSet", "exporter", "metrics-privileged");
+    in_ns("ServiceAccount", "exporter", "metrics-privileged");
+    in_ns("Deployment", "scraper", "metrics");
+    for ns in ["metrics", "metrics-privileged"] {
+        in_ns("NetworkPolicy", "default-deny", ns);
+        in_ns("NetworkPolicy", "allow-dns", ns);
+    }
+    let alias = in_ns("Service", "exporter", "metrics");
+    assert_eq!(s(&alias["spec"]["type"]), "ExternalName");
+    assert_eq!(
+        s(&alias["spec"]["externalName"]),
+        "exporter.metrics-privileged.svc.cluster.local"
+    );
+    let peer_ns = |policy: &Yaml, key: &str, rules: &str| {
+        s(
+            &seq(&seq(&policy["spec"][rules])[0][key])[0]["namespaceSelector"]["matchLabels"]
+                ["kubernetes.io/metadata.name"],
+        )
+        .to_string()
+    };
+    let egress = in_ns("NetworkPolicy", "egress-scraper-to-exporter", "metrics");
+    assert_eq!(peer_ns(egress, "to", "egress"), "metrics-privileged");
+    let ingress = in_ns(
+        "NetworkPolicy",
+        "ingress-scraper-to-exporter",
+        "metrics-privileged",
+    );
+    assert_eq!(peer_ns(ingress, "from", "ingress"), "metrics");
+    let Some(bin) = tools() else {
+        eprintln!("kubernetes-validate skipped: no tools venv (set INFRAC_TOOLS_VENV)");
+        return;
+    };
+    let dir = tempfile::Builder::new()
+        .prefix("infrac-k8s-")
+        .tempdir()
+        .unwrap();
+    let mut manifests = Vec::new();
+    for a in out
+        .artifacts
+        .iter()
+        .filter(|a| !a.path.ends_with("kustomization.yaml"))
+    {
+        let path = dir.path().join(a.path.file_name().unwrap());
+        std::fs::write(&path, &a.contents).unwrap();
+        manifests.push(path);
+    }
+    kubernetes_validate(&bin, &manifests);
+}
+
 #[test]
 fn host_network_cannot_be_enforced() {
-    let program = r#"
-service agent {
-  image = "ghcr.io/acme/agent:1.0.0"
-  host_network = true
-  allow privileged "the agent reads the host's interfaces"
-  health = { cmd = ["agent", "--status"] }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-"#;
+    let program = include_str!("k8s/agent.inf");
     let (checked, sources) = check_text("agent.inf", program);
     let model = checked
         .model
@@ -813,10 +559,7 @@ service agent {
         .iter()
         .find(|d| d.code == Code::TargetCannotEnforce)
         .expect("host_network is an error on Kubernetes");
-    assert_eq!(
-        &program[error.primary.span.start as usize..error.primary.span.end as usize],
-        "host_network = true"
-    );
+    assert_eq!(written(program, error), "host_network = true");
 }
 
 /// The bin directory of a venv holding checkov and kubernetes-validate.
@@ -830,6 +573,21 @@ fn tools() -> Option<PathBuf> {
         .flatten()
         .map(|v| v.join("bin"))
         .find(|b| b.join("checkov").is_file() && b.join("kubernetes-validate").is_file())
+}
+
+/// `kubernetes-validate --strict` accepts every manifest.
+fn kubernetes_validate(bin: &std::path::Path, manifests: &[PathBuf]) {
+    let run = std::process::Command::new(bin.join("kubernetes-validate"))
+        .args(["--strict", "--quiet"])
+        .args(manifests)
+        .output()
+        .expect("kubernetes-validate runs");
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
 }
 
 #[test]
@@ -881,45 +639,12 @@ fn checkov_and_kubernetes_validate_pass() {
         assert_eq!(skipped["check_id"], "CKV_K8S_43", "{skipped:#}");
     }
     let manifests: Vec<PathBuf> = out.objects.iter().map(|(f, _)| k8s.join(f)).collect();
-    let run = std::process::Command::new(bin.join("kubernetes-validate"))
-        .args(["--strict", "--quiet"])
-        .args(&manifests)
-        .output()
-        .expect("kubernetes-validate runs");
-    assert!(
-        run.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
+    kubernetes_validate(&bin, &manifests);
 }
 
 #[test]
 fn generated_names_never_collide_with_the_program_s() {
-    let program = r#"
-volume tmp {}
-secret secrets { from = env("S") }
-service web {
-  image = "nginx:1.27-alpine"
-  port 443 public
-  health = { tcp = 443 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-service web-public {
-  image = "ghcr.io/acme/app:1.0.0"
-  secrets = [secrets]
-  mounts = [tmp -> "/data"]
-  port 8080 internal
-  health = { tcp = 8080 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-service web-public-headless {
-  image = "ghcr.io/acme/app:1.0.0"
-  port 8081 internal
-  health = { tcp = 8081 }
-  resources = { cpu = "0.25", memory = "128Mi" }
-}
-"#;
+    let program = include_str!("k8s/names.inf");
     let out = Output::of("names.inf", program);
     let mut seen = BTreeSet::new();
     for (file, doc) in &out.objects {

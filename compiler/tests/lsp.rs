@@ -405,3 +405,46 @@ fn check_watch_prints_what_changed() {
     assert!(!third.contains("fixed: W4003"), "{third}");
     assert!(!third.contains("W4003(no-resource-limits)"), "{third}");
 }
+
+/// The reading thread never compiles: while a large buffer compiles, a
+/// request is answered at once (here an unknown method, answered with an
+/// error before the buffer's diagnostics arrive), and a request that
+/// waits for the checker's answer is still answered when its buffer is
+/// closed before the compilation ends.
+#[test]
+fn the_server_answers_while_it_compiles() {
+    let mut client = Client::start();
+    let uri = "file:///work/project/large.inf";
+    let text = infrac::workload::program(400);
+    client.notify(
+        "textDocument/didOpen",
+        json!({ "textDocument": { "uri": uri, "languageId": "infrac", "version": 1, "text": text } }),
+    );
+    client.next_id += 1;
+    let id = client.next_id;
+    client.send(json!({ "jsonrpc": "2.0", "id": id, "method": "infrac/unknown", "params": {} }));
+    let first = client.wait(|m| m["id"] == id || m["method"] == "textDocument/publishDiagnostics");
+    assert_eq!(first["id"], id, "diagnostics came first: {first}");
+    assert!(first.get("error").is_some(), "{first}");
+    client.diagnostics(uri, 1);
+
+    // A hover waits for version 2; closing the buffer answers it.
+    client.notify(
+        "textDocument/didChange",
+        json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": text }] }),
+    );
+    client.next_id += 1;
+    let hover = client.next_id;
+    let at = position(&text, "service ");
+    client.send(
+        json!({ "jsonrpc": "2.0", "id": hover, "method": "textDocument/hover",
+        "params": { "textDocument": { "uri": uri }, "position": at } }),
+    );
+    client.notify(
+        "textDocument/didClose",
+        json!({ "textDocument": { "uri": uri } }),
+    );
+    let answer = client.wait(|m| m["id"] == hover);
+    assert!(answer.get("error").is_none(), "{answer}");
+    client.shutdown();
+}

@@ -60,12 +60,7 @@ fn routed_programs() -> Vec<(String, String, Model)> {
 /// The files of `target`, or `None` when it refuses the program with one
 /// of [`REFUSALS`] (any other error fails the test).
 fn built(name: &str, text: &str, target: Target) -> Option<Vec<infrac::backend::Artifact>> {
-    let (artifacts, diagnostics) = build(name, text, target);
-    let errors: Vec<Code> = diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.code)
-        .collect();
+    let (artifacts, errors) = build_errors(name, text, target);
     assert!(
         errors.iter().all(|c| REFUSALS.contains(c)),
         "{name}: {} refused it: {errors:?}",

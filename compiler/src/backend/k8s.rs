@@ -5,8 +5,14 @@
 //! What each construct becomes (research notes §3.3; the book's
 //! `targets/kubernetes.md` has the full table):
 //!
-//! - the program → a Namespace named after the project, labelled with the
-//!   strictest Pod Security level every pod meets;
+//! - the program → a Namespace named after the project, labelled
+//!   `restricted`; services that need less (a waived host path,
+//!   privilege, capabilities) run in a namespace of their level
+//!   (`PROJECT-privileged`, `PROJECT-baseline`) with its own default-deny,
+//!   so one privileged DaemonSet does not lower every other pod's. A
+//!   dependency across them is admitted by namespace-and-pod peers on both
+//!   sides, and the client's namespace gets an ExternalName Service of the
+//!   server's name, so short names keep working;
 //! - a service → a ServiceAccount (no token) and a Deployment; a
 //!   StatefulSet when it mounts a named volume (one claim of 1Gi per pod,
 //!   a headless Service as its `serviceName`); a DaemonSet for
@@ -52,8 +58,8 @@
 //!   every NetworkPolicy, so no exposure level could be enforced.
 //!   `privileged`, `host_pid`, `host_ipc` and added capabilities reach the
 //!   output only because the checker made the program waive them; they
-//!   are emitted as written, lower the namespace's Pod Security level, and
-//!   carry checkov skips that say so.
+//!   are emitted as written, move the service to the namespace of its Pod
+//!   Security level, and carry checkov skips that say so.
 //! - Node placement (`on`, `placement.role`) is a swarm notion and is not
 //!   emitted; placement labels become a `nodeSelector`.
 //! - A DaemonSet cannot claim storage per pod: a named volume of a global
@@ -67,19 +73,22 @@
 //! but not digest: CKV_K8S_43).
 
 mod container;
+mod namespaces;
 mod network;
 mod routes;
 mod volumes;
 mod workload;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 
 use super::yaml::{self, Map, Node};
-use super::{Artifact, Options};
+use super::{Options, Sink};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::{Exposure, Model, Service, ServiceId};
 
 pub use workload::Kind;
+use workload::PodSecurity;
 
 /// The directory every file goes into, relative to the output directory.
 pub const DIR: &str = "k8s";
@@ -89,35 +98,49 @@ pub const KUSTOMIZATION: &str = "kustomization.yaml";
 /// the others' are in [`routes::controller_namespace`]).
 pub const INGRESS_NAMESPACE: &str = "ingress-nginx";
 
-pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>) {
+pub fn emit(model: &Model, options: &Options, sink: &mut dyn Sink) -> Vec<Diagnostic> {
     let plan = Plan::new(model, options);
     let mut diagnostics = plan.route_errors.clone();
     let header = Header::new(&plan);
-    // Each object is rendered as soon as it is built and its tree dropped:
-    // holding every tree until the end took five times the memory of the
-    // files themselves at 10,000 services.
-    let render = |o: Object| header.render(o);
-    let mut objects = vec![render(namespace(&plan))];
-    objects.extend(
-        network::policies(&plan, &mut diagnostics)
-            .into_iter()
-            .map(render),
-    );
-    // Policies before pods, so no pod ever starts unfenced; then accounts,
-    // Services, workloads, budgets and, last, the Ingresses to them.
-    let ids = || (0..model.services.len()).map(|i| ServiceId(i as u32));
-    objects.extend(ids().map(|id| render(workload::service_account(&plan, id))));
-    objects.extend(
-        network::services(&plan, &mut diagnostics)
-            .into_iter()
-            .map(render),
-    );
-    for id in ids() {
-        objects.push(render(workload::workload(&plan, id, &mut diagnostics)));
+    // A file holds, in the order they apply: a service's policies, its
+    // account, its Services, its workload, its budget and the Ingresses
+    // to it. Policies, Services and Ingresses are planned for every
+    // service at once, so they are rendered first and wait as text (a
+    // third of the output); the rest of each file is built, written and
+    // dropped one service at a time. Holding every file until the end had
+    // made the peak memory three times the bytes written.
+    let mut files = Files::new(&plan, &header);
+    for o in namespaces::objects(&plan) {
+        files.add(o);
     }
-    objects.extend(ids().filter_map(|id| workload::disruption_budget(&plan, id).map(render)));
-    objects.extend(routes::ingresses(&plan).into_iter().map(render));
-    (files(&plan, &header, objects), diagnostics)
+    let mut policies = Held::new(&plan);
+    for o in network::policies(&plan, &mut diagnostics) {
+        policies.add(&mut files, &header, o);
+    }
+    let mut services = Held::new(&plan);
+    for o in network::services(&plan, &mut diagnostics) {
+        services.add(&mut files, &header, o);
+    }
+    let mut ingresses = Held::new(&plan);
+    for o in routes::ingresses(&plan) {
+        ingresses.add(&mut files, &header, o);
+    }
+    files.finish(None, sink);
+    for i in 0..model.services.len() {
+        let id = ServiceId(i as u32);
+        files.start();
+        files.push_text(&policies.take(i));
+        files.add(workload::service_account(&plan, id));
+        files.push_text(&services.take(i));
+        files.add(workload::workload(&plan, id, &mut diagnostics));
+        if let Some(o) = workload::disruption_budget(&plan, id) {
+            files.add(o);
+        }
+        files.push_text(&ingresses.take(i));
+        files.finish(Some(i), sink);
+    }
+    files.kustomization(sink);
+    diagnostics
 }
 
 /// What every part of the backend needs to agree on, settled once: names,
@@ -126,7 +149,15 @@ pub fn emit(model: &Model, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>
 pub(crate) struct Plan<'a> {
     pub(crate) model: &'a Model,
     pub(crate) options: &'a Options,
+    /// The application's namespace, `restricted`.
     pub(crate) namespace: String,
+    /// The namespaces of the program: the application's first, then one
+    /// per Pod Security level lower than `restricted` that a service needs
+    /// (`shop-privileged`), so one privileged DaemonSet does not lower
+    /// every other pod's namespace.
+    pub(crate) namespaces: Vec<(String, PodSecurity)>,
+    /// The index in `namespaces` of each service's, by [`ServiceId`].
+    namespace_of: Vec<usize>,
     /// The Kubernetes name of each service, by [`ServiceId`].
     pub(crate) names: Vec<String>,
     pub(crate) kinds: Vec<Kind>,
@@ -160,10 +191,13 @@ impl<'a> Plan<'a> {
             .iter()
             .map(|s| workload::kind_of(model, s))
             .collect();
+        let (namespaces, namespace_of) = namespaces::of(model, &options.project);
         let mut plan = Plan {
             model,
             options,
             namespace: options.project.clone(),
+            namespaces,
+            namespace_of,
             names,
             kinds,
             routes: Vec::new(),
@@ -260,6 +294,11 @@ impl<'a> Plan<'a> {
         &self.names[id.index()]
     }
 
+    /// The namespace a service's objects live in.
+    pub(crate) fn namespace_of(&self, id: ServiceId) -> &str {
+        &self.namespaces[self.namespace_of[id.index()]].0
+    }
+
     pub(crate) fn route(&self, r: &RoutePlan) -> &'a crate::ir::Route {
         &self.model.service(r.proxy).routes[r.index]
     }
@@ -275,12 +314,25 @@ impl<'a> Plan<'a> {
         format!("{}/{}", self.kinds[id.index()].short(), self.name(id))
     }
 
-    /// `metadata:` of an object of this program; `service` adds its
-    /// `app.kubernetes.io/name` label.
+    /// `metadata:` of an object of this program, in its service's
+    /// namespace (the application's when `service` is `None`); `service`
+    /// adds its `app.kubernetes.io/name` label.
     pub(crate) fn metadata(&self, name: &str, service: Option<ServiceId>, annotations: Map) -> Map {
+        let namespace = service.map_or(self.namespace.as_str(), |id| self.namespace_of(id));
+        self.metadata_in(namespace, name, service, annotations)
+    }
+
+    /// `metadata:` of an object in `namespace`.
+    pub(crate) fn metadata_in(
+        &self,
+        namespace: &str,
+        name: &str,
+        service: Option<ServiceId>,
+        annotations: Map,
+    ) -> Map {
         let mut m = Map::new();
         m.insert("name", name);
-        m.insert("namespace", self.namespace.as_str());
+        m.insert("namespace", namespace);
         m.insert("labels", self.labels(service));
         m.insert_map("annotations", annotations);
         m
@@ -347,56 +399,13 @@ pub(crate) fn checkov_skips(skips: &[(&str, String)]) -> Map {
     m
 }
 
-fn namespace(plan: &Plan<'_>) -> Object {
-    let level = plan
-        .model
-        .services
-        .iter()
-        .map(workload::pod_security)
-        .max()
-        .unwrap_or(workload::PodSecurity::Restricted);
-    let mut labels = plan.labels(None);
-    labels
-        .insert("pod-security.kubernetes.io/enforce", level.as_str())
-        .insert("pod-security.kubernetes.io/enforce-version", "latest")
-        .insert("pod-security.kubernetes.io/warn", "restricted")
-        .insert("pod-security.kubernetes.io/warn-version", "latest");
-    let mut metadata = Map::new();
-    metadata
-        .insert("name", plan.namespace.as_str())
-        .insert("labels", labels);
-    let mut body = Map::new();
-    body.insert("apiVersion", "v1")
-        .insert("kind", "Namespace")
-        .insert("metadata", metadata);
-    let mut o = Object {
-        notes: Vec::new(),
-        body,
-    };
-    if level != workload::PodSecurity::Restricted {
-        o = o.note(format!(
-            "Pod Security `{}`, not `restricted`: a service waived host access or added capabilities.",
-            level.as_str()
-        ));
-    }
-    o
-}
-
 /// The comment lines at the top of every manifest file, and which
 /// service's file each object goes into.
 struct Header<'p> {
-    generated: String,
-    keep_out: String,
+    /// The two comment lines every manifest file starts with.
+    lines: [String; 2],
     /// Each service by its Kubernetes name, the label that marks its objects.
     owners: HashMap<&'p str, usize>,
-}
-
-/// An object written out (its notes as comments before it), waiting for
-/// its file.
-struct Rendered {
-    /// The service whose file holds it; `None`: the namespace's file.
-    owner: Option<usize>,
-    contents: String,
 }
 
 /// The file of the Namespace and of the policies of the whole namespace
@@ -407,8 +416,10 @@ const NAMESPACE_FILE: &str = "00-namespace";
 impl<'p> Header<'p> {
     fn new(plan: &'p Plan<'_>) -> Header<'p> {
         Header {
-            generated: super::generated_from(&plan.options.source),
-            keep_out: "Do not edit: change the program and run `infrac build` again.".to_string(),
+            lines: [
+                super::generated_from(&plan.options.source),
+                "Do not edit: change the program and run `infrac build` again.".to_string(),
+            ],
             owners: plan
                 .names
                 .iter()
@@ -418,9 +429,10 @@ impl<'p> Header<'p> {
         }
     }
 
-    fn render(&self, o: Object) -> Rendered {
-        // Every object of a service carries its `app.kubernetes.io/name`.
-        let owner = match o.body.get("metadata") {
+    /// The service whose file holds `o`; `None`: the namespace's file.
+    /// Every object of a service carries its `app.kubernetes.io/name`.
+    fn owner(&self, o: &Object) -> Option<usize> {
+        match o.body.get("metadata") {
             Some(Node::Map(m)) => match m.get("labels") {
                 Some(Node::Map(l)) => match l.get("app.kubernetes.io/name") {
                     Some(Node::Str(name)) => self.owners.get(name.as_str()).copied(),
@@ -429,113 +441,175 @@ impl<'p> Header<'p> {
                 _ => None,
             },
             _ => None,
-        };
-        Rendered {
-            owner,
-            contents: yaml::to_string(&o.notes, &o.body),
         }
     }
 }
 
-/// The files, and the kustomization that lists them: `00-namespace.yaml`,
-/// then one file per service (`api.yaml`) holding every object labelled
-/// with its name — its policies, account, Services, workload, budget and
-/// the Ingresses to it, in the order they apply — as one multi-document
-/// stream under one header. One file per object was eight files per
-/// service, and creating them was two thirds of a 10,000-service build;
-/// `kubectl apply -f`, `-k`, kustomize, kubernetes-validate and checkov
-/// all read several documents per file.
-fn files(plan: &Plan<'_>, header: &Header<'_>, objects: Vec<Rendered>) -> Vec<Artifact> {
-    let mut groups: Vec<Vec<String>> = vec![Vec::new(); plan.names.len() + 1];
-    for o in objects {
-        groups[o.owner.map_or(0, |i| i + 1)].push(o.contents);
-    }
-    // A service named `kustomization` does not overwrite the kustomization.
-    let mut taken: Taken = [NAMESPACE_FILE, "kustomization"].map(String::from).into();
-    let mut artifacts = Vec::with_capacity(groups.len() + 1);
-    let mut resources = Vec::with_capacity(groups.len());
-    for (g, docs) in groups.into_iter().enumerate() {
-        if docs.is_empty() {
-            continue;
+/// Objects rendered before their file is written, by owning service, as
+/// the text of consecutive documents (`---` between them).
+struct Held {
+    text: Vec<String>,
+}
+
+impl Held {
+    fn new(plan: &Plan<'_>) -> Held {
+        Held {
+            text: vec![String::new(); plan.names.len()],
         }
-        let file = match g {
-            0 => format!("{NAMESPACE_FILE}.yaml"),
-            i => format!("{}.yaml", claim(&mut taken, &plan.names[i - 1])),
+    }
+
+    /// Holds `o` for its service's file; an object of no service goes
+    /// into the namespace's file, which is still being written.
+    fn add(&mut self, files: &mut Files<'_, '_>, header: &Header<'_>, o: Object) {
+        let Some(i) = header.owner(&o) else {
+            files.add(o);
+            return;
         };
-        let len = docs.iter().map(|d| d.len() + 4).sum::<usize>()
-            + header.generated.len()
-            + header.keep_out.len()
-            + 6;
-        let mut contents = String::with_capacity(len);
-        for line in [&header.generated, &header.keep_out] {
-            contents.push_str("# ");
-            contents.push_str(line);
-            contents.push('\n');
+        let text = &mut self.text[i];
+        if !text.is_empty() {
+            text.push_str("---\n");
         }
-        for (k, doc) in docs.iter().enumerate() {
-            if k > 0 {
-                contents.push_str("---\n");
-            }
-            contents.push_str(doc);
-        }
-        artifacts.push(Artifact {
-            path: format!("{DIR}/{file}").into(),
-            contents,
-        });
-        resources.push(Node::Str(file));
+        yaml::write_document(text, &o.notes, &o.body);
     }
-    let mut root = Map::new();
-    root.insert("apiVersion", "kustomize.config.k8s.io/v1beta1")
-        .insert("kind", "Kustomization")
-        .insert("resources", Node::Seq(resources));
-    let mut lines = vec![
-        header.generated.clone(),
-        header.keep_out.clone(),
-        format!("Apply: kubectl apply -k {DIR}/"),
-    ];
-    lines.extend(prerequisites(plan));
-    artifacts.push(Artifact {
-        path: format!("{DIR}/{KUSTOMIZATION}").into(),
-        contents: yaml::to_string(&lines, &root),
-    });
-    artifacts
+
+    /// The held text of service `i`, released.
+    fn take(&mut self, i: usize) -> String {
+        std::mem::take(&mut self.text[i])
+    }
+}
+
+/// The files, written one at a time into one buffer, and the
+/// kustomization that lists them: `00-namespace.yaml`, then one file per
+/// service (`api.yaml`) holding every object labelled with its name, as
+/// one multi-document stream under one header. One file per object was
+/// eight files per service, and creating them was two thirds of a
+/// 10,000-service build; `kubectl apply -f`, `-k`, kustomize,
+/// kubernetes-validate and checkov all read several documents per file.
+struct Files<'a, 'p> {
+    plan: &'a Plan<'p>,
+    header: &'a Header<'a>,
+    /// The file being written.
+    buffer: String,
+    /// Whether it holds a document yet (the next one needs `---`).
+    documents: bool,
+    /// File names given so far: a service named `kustomization` does not
+    /// overwrite the kustomization.
+    taken: Taken,
+    resources: Vec<Node>,
+}
+
+impl<'a, 'p> Files<'a, 'p> {
+    fn new(plan: &'a Plan<'p>, header: &'a Header<'a>) -> Files<'a, 'p> {
+        let mut files = Files {
+            plan,
+            header,
+            buffer: String::with_capacity(64 << 10),
+            documents: false,
+            taken: [NAMESPACE_FILE, "kustomization"].map(String::from).into(),
+            resources: Vec::with_capacity(plan.names.len() + 1),
+        };
+        files.start();
+        files
+    }
+
+    /// Starts the next file in the buffer: its header lines.
+    fn start(&mut self) {
+        self.buffer.clear();
+        self.documents = false;
+        for line in &self.header.lines {
+            self.buffer.push_str("# ");
+            self.buffer.push_str(line);
+            self.buffer.push('\n');
+        }
+    }
+
+    /// Renders `o` into the file being written, and drops its tree.
+    fn add(&mut self, o: Object) {
+        if self.documents {
+            self.buffer.push_str("---\n");
+        }
+        yaml::write_document(&mut self.buffer, &o.notes, &o.body);
+        self.documents = true;
+    }
+
+    /// Appends documents rendered earlier ([`Held`]).
+    fn push_text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        if self.documents {
+            self.buffer.push_str("---\n");
+        }
+        self.buffer.push_str(text);
+        self.documents = true;
+    }
+
+    /// Hands the file being written to `sink`: the namespace's
+    /// (`service` is `None`) or a service's, named for it.
+    fn finish(&mut self, service: Option<usize>, sink: &mut dyn Sink) {
+        if !self.documents {
+            return;
+        }
+        let file = match service {
+            None => format!("{NAMESPACE_FILE}.yaml"),
+            Some(i) => format!("{}.yaml", claim(&mut self.taken, &self.plan.names[i])),
+        };
+        sink.file(Path::new(&format!("{DIR}/{file}")), &self.buffer);
+        self.resources.push(Node::Str(file));
+    }
+
+    fn kustomization(self, sink: &mut dyn Sink) {
+        let mut root = Map::new();
+        root.insert("apiVersion", "kustomize.config.k8s.io/v1beta1")
+            .insert("kind", "Kustomization")
+            .insert("resources", Node::Seq(self.resources));
+        let mut lines = self.header.lines.to_vec();
+        lines.push(format!("Apply: kubectl apply -k {DIR}/"));
+        lines.extend(prerequisites(self.plan));
+        sink.file(
+            Path::new(&format!("{DIR}/{KUSTOMIZATION}")),
+            &yaml::to_string(&lines, &root),
+        );
+    }
 }
 
 /// What must exist before the manifests apply: the Secrets they
 /// reference but never contain, and the Ingress controller.
 fn prerequisites(plan: &Plan<'_>) -> Vec<String> {
-    let ns = &plan.namespace;
     let mut lines = Vec::new();
-    let used: BTreeMap<&str, &crate::ir::Secret> = plan
-        .model
-        .services
-        .iter()
-        .flat_map(|s| s.secrets.iter())
-        .map(|id| {
+    // Each Secret in every namespace whose pods read it.
+    let mut used: BTreeMap<&str, (&crate::ir::Secret, BTreeSet<&str>)> = BTreeMap::new();
+    for (i, s) in plan.model.services.iter().enumerate() {
+        for id in &s.secrets {
             let secret = plan.model.secret(*id);
-            (secret.name.as_str(), secret)
-        })
-        .collect();
+            used.entry(secret.name.as_str())
+                .or_insert_with(|| (secret, BTreeSet::new()))
+                .1
+                .insert(plan.namespace_of(ServiceId(i as u32)));
+        }
+    }
     if !used.is_empty() {
         lines.push(
             "These manifests hold no secret values. Create each Secret (key `value`) first:"
                 .to_string(),
         );
     }
-    for secret in used.values() {
+    for (secret, namespaces) in used.values() {
         let name = dns_label(&secret.name);
-        let how = match &secret.source {
-            crate::ir::SecretSource::Env(var) => format!(
-                "printf %s \"${var}\" | kubectl create secret generic {name} -n {ns} --from-file=value=/dev/stdin"
-            ),
-            crate::ir::SecretSource::File(path) => format!(
-                "kubectl create secret generic {name} -n {ns} --from-file=value={path}"
-            ),
-            crate::ir::SecretSource::External(key) => format!(
-                "{name}: synced by your external secret store (e.g. an ExternalSecret) from `{key}`"
-            ),
-        };
-        lines.push(format!("  {how}"));
+        for ns in namespaces {
+            let how = match &secret.source {
+                crate::ir::SecretSource::Env(var) => format!(
+                    "printf %s \"${var}\" | kubectl create secret generic {name} -n {ns} --from-file=value=/dev/stdin"
+                ),
+                crate::ir::SecretSource::File(path) => format!(
+                    "kubectl create secret generic {name} -n {ns} --from-file=value={path}"
+                ),
+                crate::ir::SecretSource::External(key) => format!(
+                    "{name} in `{ns}`: synced by your external secret store (e.g. an ExternalSecret) from `{key}`"
+                ),
+            };
+            lines.push(format!("  {how}"));
+        }
     }
     lines.extend(routes::prerequisites(plan));
     lines

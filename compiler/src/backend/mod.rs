@@ -1,8 +1,10 @@
 //! Backends: the checked [`Model`] to the files a target deploys. Each
 //! target is one module with the same signature, dispatched by [`emit`];
 //! what a target cannot express is a diagnostic pointing at the source.
-//! Backends build typed trees ([`yaml::Map`], hcl-rs bodies) and serialise
-//! once at the end.
+//! Backends build typed trees ([`yaml::Map`], hcl-rs bodies) and hand each
+//! file to a [`Sink`] as soon as it is complete: the CLI writes it and
+//! drops it, so no target holds its whole output (the Kubernetes target
+//! writes a service's file before it builds the next service's objects).
 
 pub mod compose;
 mod docker;
@@ -14,7 +16,7 @@ pub mod swarm;
 pub mod terraform;
 pub mod yaml;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::diagnostics::Diagnostic;
 use crate::ir::Model;
@@ -53,6 +55,30 @@ pub struct Artifact {
     pub contents: String,
 }
 
+/// Where a backend puts each file once it is complete. The contents are
+/// lent: a sink writes or copies them, and the backend reuses the buffer.
+pub trait Sink {
+    /// `path` is relative to the output directory.
+    fn file(&mut self, path: &Path, contents: &str);
+}
+
+/// Collects the files: what tests and the in-memory callers read.
+impl Sink for Vec<Artifact> {
+    fn file(&mut self, path: &Path, contents: &str) {
+        self.push(Artifact {
+            path: path.to_path_buf(),
+            contents: contents.to_string(),
+        });
+    }
+}
+
+/// Drops every file: for a run that only wants the diagnostics.
+pub struct Discard;
+
+impl Sink for Discard {
+    fn file(&mut self, _: &Path, _: &str) {}
+}
+
 /// What every backend knows besides the model.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -65,11 +91,36 @@ pub struct Options {
 /// The files for `target`, or the diagnostics that say why it cannot be
 /// built (errors) and what it narrowed (warnings).
 pub fn emit(model: &Model, target: Target, options: &Options) -> (Vec<Artifact>, Vec<Diagnostic>) {
-    let (artifacts, mut diagnostics) = match target {
-        Target::Compose => compose::emit(model, options),
-        Target::Swarm => swarm::emit(model, options),
-        Target::K8s => k8s::emit(model, options),
-        Target::Terraform => terraform::emit(model, options),
+    let mut artifacts = Vec::new();
+    let diagnostics = emit_into(model, target, options, &mut artifacts);
+    (artifacts, diagnostics)
+}
+
+/// [`emit`], each file handed to `sink` as soon as it is complete, in the
+/// order [`emit`] lists them. The diagnostics are only complete at the
+/// end: a caller that must not publish a failed build keeps what it was
+/// given aside (the CLI's staging directory) until then.
+pub fn emit_into(
+    model: &Model,
+    target: Target,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Vec<Diagnostic> {
+    let mut diagnostics = match target {
+        Target::K8s => k8s::emit(model, options, sink),
+        // One file each (and the few proxy configurations beside it),
+        // built whole: the file is one tree.
+        Target::Compose | Target::Swarm | Target::Terraform => {
+            let (artifacts, diagnostics) = match target {
+                Target::Compose => compose::emit(model, options),
+                Target::Swarm => swarm::emit(model, options),
+                _ => terraform::emit(model, options),
+            };
+            for a in artifacts {
+                sink.file(&a.path, &a.contents);
+            }
+            diagnostics
+        }
     };
     if matches!(target, Target::Compose | Target::Swarm) {
         diagnostics.extend(promises::local_ports(model, target.name()));
@@ -77,7 +128,7 @@ pub fn emit(model: &Model, target: Target, options: &Options) -> (Vec<Artifact>,
     if target == Target::Compose {
         diagnostics.extend(promises::one_host(model));
     }
-    (artifacts, diagnostics)
+    diagnostics
 }
 
 /// Turns a file name into a project name that every target accepts:

@@ -157,18 +157,20 @@ pub fn strings<S: AsRef<str>>(items: &[S]) -> Node {
 
 /// Renders a document: leading comment lines, then the root map.
 pub fn to_string(header: &[String], root: &Map) -> String {
-    let mut out = String::with_capacity(4096);
+    let mut out = String::new();
+    write_document(&mut out, header, root);
+    out
+}
+
+/// Appends a document to `out`: leading comment lines, then the root map.
+/// A backend writing many documents renders them all into one buffer.
+pub fn write_document(out: &mut String, header: &[String], root: &Map) {
     for line in header {
         out.push_str("# ");
         out.push_str(line);
         out.push('\n');
     }
-    write_map(&mut out, root, 0);
-    // A build holds every file until it writes them: 60,000 Kubernetes
-    // manifests of about 1 KB each in 4 KB buffers tripled its peak
-    // memory. Shrinking a heap block in place is cheap.
-    out.shrink_to_fit();
-    out
+    write_map(out, root, 0);
 }
 
 fn indent(out: &mut String, n: usize) {
@@ -251,7 +253,9 @@ fn write_seq(out: &mut String, items: &[Node], level: usize) {
                         if !first {
                             for line in c.lines() {
                                 indent(out, level + 2);
-                                let _ = writeln!(out, "# {line}");
+                                out.push_str("# ");
+                                out.push_str(line);
+                                out.push('\n');
                             }
                         }
                     }
@@ -280,24 +284,10 @@ fn write_scalar(out: &mut String, node: &Node) {
 }
 
 /// Writes a decimal integer without the formatting machinery (ports and
-/// counts are most of the numbers in a build).
+/// counts are most of the numbers in a build): `itoa` formats into a
+/// buffer on the stack.
 fn write_int(out: &mut String, i: i64) {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    let mut v = i.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    if i < 0 {
-        out.push('-');
-    }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[pos..]).unwrap_or_default());
+    out.push_str(itoa::Buffer::new().format(i));
 }
 
 /// Writes a string plain when that is unambiguous, else double-quoted.

@@ -2,16 +2,20 @@
 //! target's files.
 //!
 //! The contract: nothing is written when checking or building finds an
-//! error; otherwise every file is written into a fresh temporary directory
-//! beside DIR, which then replaces DIR in one rename. A run that fails at
+//! error. Each file is written as it is emitted, into a fresh temporary
+//! directory beside DIR (`--stdout`: a temporary file), which replaces DIR
+//! in one rename once the build is known to be clean (is copied to
+//! stdout). A run that fails at
 //! any point leaves DIR as it was. DIR is only ever replaced when it holds
 //! nothing but what infrac wrote there (see [`super::write`]).
 
-use super::output::{errln, outln};
+use super::output::errln;
 use std::path::PathBuf;
 
+use super::sink::{Output, Spool, To};
+use super::write::Staged;
 use super::{Color, Outcome};
-use crate::backend::{self, Artifact};
+use crate::backend;
 use crate::diagnostics::{Diagnostic, Tally};
 
 #[derive(Debug, clap::Args)]
@@ -35,13 +39,13 @@ pub struct Args {
     pub watch: bool,
 }
 
-/// One build's findings and files, before anything is written.
+/// One build's findings, and its files written but not yet published.
 pub(super) struct Built {
     pub sources: crate::source::Sources,
     pub diagnostics: Vec<Diagnostic>,
     pub redactions: Vec<crate::span::Span>,
-    pub artifacts: Vec<Artifact>,
     pub sound: bool,
+    output: To,
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
@@ -53,16 +57,34 @@ pub fn run(args: Args, color: Color) -> Outcome {
         Err(outcome) => return outcome,
     };
     super::eprint_report(&built.diagnostics, &built.sources, &built.redactions, color);
-    write(&args, &built)
+    write(&args, built)
 }
 
-/// Compiles and emits every target: the files, and what was found.
+/// Whether `diagnostics` fail the build: nothing is published then.
+fn fails(args: &Args, diagnostics: &[Diagnostic]) -> bool {
+    let tally = Tally::of(diagnostics);
+    tally.errors > 0 || (args.deny_warnings && tally.warnings > 0)
+}
+
+/// Compiles and emits every target, each file written aside as it is
+/// emitted ([`super::sink`]): what was found, and the files to publish.
 pub(super) fn build(args: &Args) -> Result<Built, Outcome> {
     let checked = super::compile(&args.file)?;
     let mut diagnostics: Vec<Diagnostic> = checked.diagnostics;
     let sources = checked.sources;
-    let mut artifacts: Vec<Artifact> = Vec::new();
+    let mut output = Output::new(To::Nowhere);
     if let Some(model) = &checked.model {
+        // A build the check already failed is emitted for its diagnostics
+        // alone: no file of it is written anywhere.
+        if !fails(args, &diagnostics) {
+            output = Output::new(match args.stdout {
+                true => To::Stdout(Spool::new()),
+                false => match Staged::begin(&args.output) {
+                    Ok(staged) => To::Dir(staged),
+                    Err(e) => To::Unopened(e),
+                },
+            });
+        }
         let options = backend::Options {
             project: super::project_of(&args.file, None, false),
             source: args.file.display().to_string(),
@@ -71,47 +93,26 @@ pub(super) fn build(args: &Args) -> Result<Built, Outcome> {
         // fifth but held every target's tree at once (peak memory 200 MB
         // to 380 MB at 10,000 services) and its arenas' page faults added
         // more system time than it saved (the performance page).
-        let results = args
-            .target
-            .0
-            .iter()
-            .copied()
-            .map(|t| backend::emit(model, t, &options));
-        for (files, mut found) in results {
-            artifacts.extend(files);
+        for &target in &args.target.0 {
+            let mut found = backend::emit_into(model, target, &options, &mut output);
             diagnostics.append(&mut found);
         }
     }
-    // Targets may share a file (compose and swarm both write the
-    // compose-lint exclusions); it is the same file, written once.
-    // Hashing the bytes of each path, not its components (`Path`'s hash
-    // splits it), and without a copy of each.
-    let keep: Vec<bool> = {
-        let mut seen = std::collections::HashSet::new();
-        artifacts
-            .iter()
-            .map(|a| seen.insert(a.path.as_os_str().as_encoded_bytes()))
-            .collect()
-    };
-    let mut keep = keep.into_iter();
-    artifacts.retain(|_| keep.next().unwrap_or(true));
     crate::diagnostics::sort_and_dedup(&mut diagnostics);
     Ok(Built {
         sources,
         diagnostics,
         redactions: checked.redactions,
-        artifacts,
         sound: checked.model.is_some(),
+        output: output.into_inner(),
     })
 }
 
-/// Writes a build's files, unless it found errors (or warnings under
-/// `--deny-warnings`): then nothing is written.
-pub(super) fn write(args: &Args, built: &Built) -> Outcome {
+/// Publishes a build's files, unless it found errors (or warnings under
+/// `--deny-warnings`): then they are dropped, and nothing is written.
+pub(super) fn write(args: &Args, built: Built) -> Outcome {
     let tally = Tally::of(&built.diagnostics);
-    let artifacts = &built.artifacts;
-    let failed = tally.errors > 0 || (args.deny_warnings && tally.warnings > 0) || !built.sound;
-    if failed {
+    if fails(args, &built.diagnostics) || !built.sound {
         errln!(
             "build failed: {} error(s), {} warning(s); nothing was written",
             tally.errors,
@@ -119,22 +120,30 @@ pub(super) fn write(args: &Args, built: &Built) -> Outcome {
         );
         return Outcome::Findings;
     }
-    if args.stdout {
-        let many = artifacts.len() > 1;
-        for a in artifacts {
-            if many {
-                outln!("# ---- {}", a.path.display());
-            }
-            super::output::stdout(&a.contents);
+    let written = match built.output {
+        To::Stdout(spool) => spool.publish().map(|()| None),
+        To::Dir(staged) => {
+            let files = staged.files();
+            staged
+                .commit(&[&args.file])
+                .map(|bytes| Some((files, bytes)))
         }
-        return Outcome::Clean;
+        To::Unopened(e) => Err(e),
+        To::Nowhere => Err("the build was not emitted".to_string()),
+    };
+    match written {
+        Ok(None) => Outcome::Clean,
+        Ok(Some((files, bytes))) => {
+            errln!(
+                "built {files} file(s), {bytes} bytes, into {} ({} warning(s))",
+                args.output.display(),
+                tally.warnings
+            );
+            Outcome::Clean
+        }
+        Err(e) => {
+            errln!("error: {e}");
+            Outcome::UsageOrIo
+        }
     }
-    super::write::write_and_say(&args.output, artifacts, &[&args.file], |bytes| {
-        format!(
-            "built {} file(s), {bytes} bytes, into {} ({} warning(s))",
-            artifacts.len(),
-            args.output.display(),
-            tally.warnings
-        )
-    })
 }

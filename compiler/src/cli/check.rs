@@ -112,7 +112,7 @@ pub(super) fn check(args: &Args) -> Result<Checked, Outcome> {
                 source: path.display().to_string(),
             };
             for target in &targets.0 {
-                let (_, found) = backend::emit(model, *target, &options);
+                let found = backend::emit_into(model, *target, &options, &mut backend::Discard);
                 diagnostics.extend(found);
             }
         }

@@ -14,6 +14,7 @@ mod import;
 mod lsp;
 mod migrate;
 mod output;
+mod sink;
 mod watch;
 mod write;
 

@@ -75,6 +75,13 @@ impl<O: Write, E: Write> Streams<O, E> {
         self.write(Stream::Stdout, text.as_bytes());
     }
 
+    /// Writes `bytes` to stdout, unless a write to it failed before;
+    /// whether stdout still takes writes.
+    pub fn stdout_bytes(&mut self, bytes: &[u8]) -> bool {
+        self.write(Stream::Stdout, bytes);
+        self.failed[Stream::Stdout as usize].is_none()
+    }
+
     /// Writes `text` to stderr, unless a write to it failed before.
     pub fn stderr(&mut self, text: &str) {
         self.write(Stream::Stderr, text.as_bytes());
@@ -124,6 +131,14 @@ fn with(f: impl FnOnce(&mut Streams<std::io::Stdout, std::io::Stderr>)) {
 /// Writes `text` to stdout.
 pub(crate) fn stdout(text: &str) {
     with(|s| s.stdout(text));
+}
+
+/// Writes `bytes` to stdout (a spooled build); whether stdout still
+/// takes writes.
+pub(crate) fn stdout_bytes(bytes: &[u8]) -> bool {
+    let mut ok = false;
+    with(|s| ok = s.stdout_bytes(bytes));
+    ok
 }
 
 /// Writes `text` to stderr.

@@ -94,7 +94,7 @@ pub fn build(args: &build::Args, color: Color) -> Outcome {
         for line in gone {
             errln!("{line}");
         }
-        build::write(args, &built)
+        build::write(args, built)
     })
 }
 

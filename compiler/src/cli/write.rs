@@ -68,50 +68,154 @@ pub fn write_atomically(
     artifacts: &[Artifact],
     inputs: &[&Path],
 ) -> Result<usize, String> {
-    refuse_unless_ours(dir, inputs)?;
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    remove_stale(&parent);
-    let staging = Staging::new(&parent)?;
-    let mut bytes = 0;
-    // Each directory is created once: 60,000 manifests share `k8s/`, and
-    // asking for it again costs a failed mkdir and a stat per file.
-    let mut made: Vec<PathBuf> = Vec::new();
+    let mut staged = Staged::begin(dir)?;
     for a in artifacts {
+        staged.file(&a.path, &a.contents);
+    }
+    staged.commit(inputs)
+}
+
+/// An output directory being written: each file goes into the staging
+/// directory as it comes ([`Staged::file`]); [`Staged::commit`] swaps it
+/// into place, and dropping it uncommitted removes it, with the parent
+/// directories it had to create. So a build writes its files one at a
+/// time and still never leaves a partial output directory.
+pub(crate) struct Staged {
+    dir: PathBuf,
+    parent: PathBuf,
+    /// `None` once committed.
+    staging: Option<Staging>,
+    /// The parents of `dir` this build created, innermost first.
+    created: Vec<PathBuf>,
+    /// Each directory is created once: 10,000 manifests share `k8s/`, and
+    /// asking for it again costs a failed mkdir and a stat per file.
+    made: Vec<PathBuf>,
+    /// Every path written, for the manifest.
+    paths: Vec<PathBuf>,
+    bytes: usize,
+    /// The first write that failed; the files after it are not written.
+    failed: Option<String>,
+}
+
+impl Staged {
+    pub(crate) fn begin(dir: &Path) -> Result<Staged, String> {
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let created: Vec<PathBuf> = parent
+            .ancestors()
+            .take_while(|p| !p.as_os_str().is_empty() && fs::symlink_metadata(p).is_err())
+            .map(Path::to_path_buf)
+            .collect();
+        fs::create_dir_all(&parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        remove_stale(&parent);
+        let staging = match Staging::new(&parent) {
+            Ok(staging) => staging,
+            Err(e) => {
+                remove_created(&created);
+                return Err(e);
+            }
+        };
+        Ok(Staged {
+            dir: dir.to_path_buf(),
+            parent,
+            staging: Some(staging),
+            created,
+            made: Vec::new(),
+            paths: Vec::new(),
+            bytes: 0,
+            failed: None,
+        })
+    }
+
+    /// Writes one file, `path` relative to the output directory.
+    pub(crate) fn file(&mut self, path: &Path, contents: &str) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Err(e) = self.write(path, contents) {
+            self.failed = Some(e);
+        }
+    }
+
+    fn write(&mut self, rel: &Path, contents: &str) -> Result<(), String> {
+        let Some(staging) = &self.staging else {
+            return Err("the output was already committed".to_string());
+        };
         let _held = lock();
-        let path = staging.path.join(&a.path);
+        let path = staging.path.join(rel);
         if let Some(p) = path.parent() {
             // A handful of directories: a list beats hashing a path.
-            if !made.iter().any(|m| m.as_os_str() == p.as_os_str()) {
+            if !self.made.iter().any(|m| m.as_os_str() == p.as_os_str()) {
                 fs::create_dir_all(p).map_err(|e| format!("cannot create {}: {e}", p.display()))?;
-                made.push(p.to_path_buf());
+                self.made.push(p.to_path_buf());
             }
         }
         // Named as it would be in DIR: the staging directory is gone by
         // the time the user reads this.
-        fs::write(&path, &a.contents).map_err(|e| {
+        fs::write(&path, contents).map_err(|e| {
             format!(
                 "cannot write {}: {e}; {} was left as it was",
-                dir.join(&a.path).display(),
-                dir.display()
+                self.dir.join(rel).display(),
+                self.dir.display()
             )
         })?;
-        bytes += a.contents.len();
+        self.paths.push(rel.to_path_buf());
+        self.bytes += contents.len();
+        Ok(())
     }
-    fs::write(staging.path.join(MARKER), manifest(artifacts))
-        .map_err(|e| format!("cannot write the marker file: {e}"))?;
-    staging.swap_into(dir, &parent)?;
-    Ok(bytes)
+
+    /// The number of files written so far.
+    pub(crate) fn files(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// Replaces `dir` with what was written, unless a write failed or
+    /// `dir` is not infrac's to replace (it holds one of `inputs`, or a
+    /// file infrac did not write); returns the bytes written.
+    pub(crate) fn commit(mut self, inputs: &[&Path]) -> Result<usize, String> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        refuse_unless_ours(&self.dir, inputs)?;
+        let Some(staging) = self.staging.take() else {
+            return Err("the output was already committed".to_string());
+        };
+        fs::write(staging.path.join(MARKER), manifest(&self.paths))
+            .map_err(|e| format!("cannot write the marker file: {e}"))?;
+        staging.swap_into(&self.dir, &self.parent)?;
+        // The parents hold the output now.
+        self.created.clear();
+        Ok(self.bytes)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        // The staging directory first (its own `Drop`), then the parents
+        // that were made for it.
+        drop(self.staging.take());
+        remove_created(&self.created);
+    }
+}
+
+/// Removes the directories a failed build created, innermost first, as
+/// long as they are empty.
+fn remove_created(created: &[PathBuf]) {
+    for dir in created {
+        if fs::remove_dir(dir).is_err() {
+            break;
+        }
+    }
 }
 
 /// The manifest's text: the head line, then every path written.
-fn manifest(artifacts: &[Artifact]) -> String {
+fn manifest(paths: &[PathBuf]) -> String {
     let mut out = format!("{MARKER_HEAD}\n");
-    for a in artifacts {
-        let path = a.path.to_string_lossy();
+    for path in paths {
+        let path = path.to_string_lossy();
         out.push_str(&serde_json::to_string(&path).expect("a string serialises"));
         out.push('\n');
     }

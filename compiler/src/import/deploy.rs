@@ -3,7 +3,7 @@
 
 use super::service::Svc;
 use super::yaml::Node;
-use super::{entry, expect_map, name, string, value, Declared, Importer};
+use super::{entry, expect_map, name, string, value, Importer};
 use crate::ast::{DeclKind, Entry, ValueKind};
 use crate::check::memory_bytes;
 use crate::diagnostics::Diagnostic;
@@ -46,12 +46,7 @@ impl Importer {
                 ),
                 "restart_policy" => self.restart_policy(s, dk, dv)?,
                 k2 if k2.starts_with("x-") => {}
-                other => self.lose(
-                    dk.span,
-                    format!("`deploy.{other}` of `{}` is not carried over", s.name),
-                    "not imported",
-                    "",
-                ),
+                other => self.not_carried(dk.span, &format!("`deploy.{other}` of `{}`", s.name)),
             }
         }
         Ok(())
@@ -62,12 +57,7 @@ impl Importer {
         for (pk, pv) in self.body_entries(v, "`placement`")? {
             let key = self.key(pk)?;
             if key != "constraints" {
-                self.lose(
-                    pk.span,
-                    format!("`placement.{key}` of `{}` is not carried over", s.name),
-                    "not imported",
-                    "",
-                );
+                self.not_carried(pk.span, &format!("`placement.{key}` of `{}`", s.name));
                 continue;
             }
             for (c, span) in self.strings(pv, "a placement constraint")? {
@@ -109,14 +99,7 @@ impl Importer {
             return d.name.clone();
         }
         let program = self.declare_name(DeclKind::Node, host, span);
-        self.nodes.insert(
-            host.to_string(),
-            Declared {
-                name: program.clone(),
-                span,
-                attrs: Vec::new(),
-            },
-        );
+        self.declare_bare(|i| &mut i.nodes, host.to_string(), &program, span);
         program
     }
 
@@ -127,19 +110,14 @@ impl Importer {
                 "limits" => ("cpu", "memory"),
                 "reservations" => ("cpu_request", "memory_request"),
                 other => {
-                    self.lose(
-                        rk.span,
-                        format!("`resources.{other}` of `{}` is not carried over", s.name),
-                        "not imported",
-                        "",
-                    );
+                    self.not_carried(rk.span, &format!("`resources.{other}` of `{}`", s.name));
                     continue;
                 }
             };
             for (ek, ev) in self.body_entries(rv, "`resources`")? {
                 match self.key(ek)?.as_str() {
-                    "cpus" => self.cpus(s, ek, ev, cpu)?,
-                    "memory" => self.memory(s, ek, ev, memory)?,
+                    "cpus" => self.amount(s, ek, ev, cpu)?,
+                    "memory" => self.amount(s, ek, ev, memory)?,
                     "pids" if key == "limits" => {
                         if let Some(n) = self.count(ev, "`pids`")? {
                             s.resources.push(entry(
@@ -150,14 +128,9 @@ impl Importer {
                             s.resources_span.get_or_insert(ek.span);
                         }
                     }
-                    other => self.lose(
+                    other => self.not_carried(
                         ek.span,
-                        format!(
-                            "`resources.{key}.{other}` of `{}` is not carried over",
-                            s.name
-                        ),
-                        "not imported",
-                        "",
+                        &format!("`resources.{key}.{other}` of `{}`", s.name),
                     ),
                 }
             }
@@ -186,7 +159,10 @@ impl Importer {
         }
     }
 
-    pub(super) fn cpus(
+    /// A CPU or memory amount (`cpus`, `mem_limit`, `deploy.resources`)
+    /// for the program's resource `key`: `cpu`, `memory`, or their
+    /// `_request`. The first one written wins.
+    pub(super) fn amount(
         &mut self,
         s: &mut Svc,
         k: &Node,
@@ -194,47 +170,29 @@ impl Importer {
         key: &str,
     ) -> Result<(), Diagnostic> {
         let what = format!("`{}` of `{}`", self.key(k)?, s.name);
-        if let Some(t) = self.text(v, &what)? {
-            if t.parse::<f64>().is_ok_and(|c| c > 0.0) {
+        let Some(t) = self.text(v, &what)? else {
+            return Ok(());
+        };
+        let (read, not, help) = if key.starts_with("cpu") {
+            let cpus = t.parse::<f64>().is_ok_and(|c| c > 0.0);
+            (cpus.then(|| t.clone()), "a number of CPUs", "")
+        } else {
+            let help = "write it as \"512Mi\" or \"1Gi\"";
+            (memory_size(&t), "an amount of memory", help)
+        };
+        match read {
+            Some(amount) => {
                 if !s.resources.iter().any(|e| e.key.node == key) {
-                    s.resources.push(entry(key, k.span, string(t, v.span)));
+                    s.resources.push(entry(key, k.span, string(amount, v.span)));
                     s.resources_span.get_or_insert(k.span);
                 }
-            } else {
-                self.lose(
-                    v.span,
-                    format!("{what} `{t}` is not a number of CPUs"),
-                    "not imported",
-                    "",
-                );
             }
-        }
-        Ok(())
-    }
-
-    pub(super) fn memory(
-        &mut self,
-        s: &mut Svc,
-        k: &Node,
-        v: &Node,
-        key: &str,
-    ) -> Result<(), Diagnostic> {
-        let what = format!("`{}` of `{}`", self.key(k)?, s.name);
-        if let Some(t) = self.text(v, &what)? {
-            match memory_size(&t) {
-                Some(m) => {
-                    if !s.resources.iter().any(|e| e.key.node == key) {
-                        s.resources.push(entry(key, k.span, string(m, v.span)));
-                        s.resources_span.get_or_insert(k.span);
-                    }
-                }
-                None => self.lose(
-                    v.span,
-                    format!("{what} `{t}` is not an amount of memory"),
-                    "not imported",
-                    "write it as \"512Mi\" or \"1Gi\"",
-                ),
-            }
+            None => self.lose(
+                v.span,
+                format!("{what} `{t}` is {not}"),
+                "not imported",
+                help,
+            ),
         }
         Ok(())
     }

@@ -151,17 +151,24 @@ impl Importer {
                 kind.undeclared_help,
             );
         }
-        self.declare_bare(kind, raw.to_string(), &program, span);
+        self.declare_bare(kind.declared, raw.to_string(), &program, span);
         program
     }
 
-    /// Declares `program` (YAML name `raw`) with no attributes.
-    pub(super) fn declare_bare(&mut self, kind: &ItemKind, raw: String, program: &str, span: Span) {
-        let declared = Declared {
+    /// Declares `program` (YAML name `raw`) with no attributes among the
+    /// items `declared` selects.
+    pub(super) fn declare_bare(
+        &mut self,
+        declared: fn(&mut Importer) -> &mut IndexMap<String, Declared>,
+        raw: String,
+        program: &str,
+        span: Span,
+    ) {
+        let bare = Declared {
             name: program.to_string(),
             span,
             attrs: Vec::new(),
         };
-        (kind.declared)(self).insert(raw, declared);
+        declared(self).insert(raw, bare);
     }
 }

@@ -390,6 +390,16 @@ impl Importer {
         self.diagnostics.push(d);
     }
 
+    /// A key dropped with nothing more to say: "WHAT is not carried over".
+    fn not_carried(&mut self, span: Span, what: &str) {
+        self.lose(
+            span,
+            format!("{what} is not carried over"),
+            "not imported",
+            "",
+        );
+    }
+
     // ---- names -----------------------------------------------------------
 
     /// A mapping key's text; compose keys are scalars.

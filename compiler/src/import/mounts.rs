@@ -46,7 +46,7 @@ impl Importer {
             "an anonymous volume is new on every recreate; a named one keeps its data",
         );
         self.declare_bare(
-            &VOLUMES,
+            VOLUMES.declared,
             format!("\u{0}anonymous:{program}"),
             &program,
             span,

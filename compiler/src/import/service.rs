@@ -263,9 +263,9 @@ impl Importer {
                     }
                 }
             }
-            "cpus" => self.cpus(s, k, v, "cpu")?,
-            "mem_limit" => self.memory(s, k, v, "memory")?,
-            "mem_reservation" => self.memory(s, k, v, "memory_request")?,
+            "cpus" => self.amount(s, k, v, "cpu")?,
+            "mem_limit" => self.amount(s, k, v, "memory")?,
+            "mem_reservation" => self.amount(s, k, v, "memory_request")?,
             "pids_limit" => {
                 if let Some(n) = self.count(v, &what)? {
                     if n > 0 {

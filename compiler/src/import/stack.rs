@@ -12,7 +12,7 @@
 //! A file is read as a stack when it uses a key that only `docker stack
 //! deploy` acts on: compose ignores `deploy.placement`, `update_config`,
 //! `rollback_config`, `endpoint_mode`, `deploy.labels` and the swarm
-//! service modes, and refuses to create an `overlay` network outside a
+//! service modes other than the default `replicated`, and refuses to create an `overlay` network outside a
 //! swarm. `deploy.replicas` and `deploy.resources` are honoured by both,
 //! so they decide nothing.
 
@@ -26,6 +26,7 @@ const SWARM_DEPLOY_KEYS: &[&str] = &[
     "rollback_config",
     "endpoint_mode",
     "labels",
+    // Unless `replicated`, every engine's default.
     "mode",
 ];
 
@@ -37,8 +38,12 @@ pub(super) fn evidence(root: &Node) -> Option<(Span, String)> {
         let Some(deploy) = service.get("deploy") else {
             continue;
         };
-        for (dk, _) in deploy.entries().unwrap_or_default() {
-            if let Some(key) = dk.scalar().filter(|key| SWARM_DEPLOY_KEYS.contains(key)) {
+        for (dk, dv) in deploy.entries().unwrap_or_default() {
+            let swarm_only = |key: &&str| {
+                SWARM_DEPLOY_KEYS.contains(key)
+                    && !(*key == "mode" && dv.scalar() == Some("replicated"))
+            };
+            if let Some(key) = dk.scalar().filter(swarm_only) {
                 let name = k.scalar().unwrap_or_default();
                 return Some((dk.span, format!("`deploy.{key}` of `{name}`")));
             }

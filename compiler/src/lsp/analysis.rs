@@ -41,9 +41,14 @@ pub fn path_of(uri: &Url) -> PathBuf {
 pub fn analyse(uri: Url, version: i32, text: String) -> Analysis {
     let path = path_of(&uri);
     let loader = MemoryLoader::single(&path, text.as_bytes());
-    let compiled = compile::compile(&loader, Path::new(&path))
+    // The tree the check parsed (the program is the first text read, so
+    // its spans are in `MAIN`): one parse per edit, not two.
+    let (compiled, ast) = compile::compile_with_tree(&loader, Path::new(&path))
         .expect("the memory loader holds the buffer it was given");
-    let (ast, _) = crate::syntax::parse(MAIN, &text);
+    let ast = ast.unwrap_or(ast::File {
+        items: Vec::new(),
+        span: crate::span::Span::new(MAIN, 0, 0),
+    });
     let index = Index::of(&ast);
     Analysis {
         uri,

@@ -5,7 +5,8 @@
 //! ones are dropped unread: typing faster than the compiler only skips
 //! versions), and a request that needs the checker's answer for the
 //! version the client has waits in `pending` until that version is
-//! compiled, while other messages keep being served.
+//! compiled, while other messages keep being served. The findings are
+//! turned into LSP diagnostics on the compiler thread too.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -44,10 +45,11 @@ pub fn run(connection: &Connection, mut config: Config) -> Result<(), Error> {
     connection.initialize_finish(id, serde_json::to_value(result)?)?;
 
     let (jobs, job_queue) = crossbeam_channel::unbounded::<Job>();
-    let (done_tx, done) = crossbeam_channel::unbounded::<Arc<Analysis>>();
+    let (done_tx, done) = crossbeam_channel::unbounded::<Done>();
+    let compiler_config = config.clone();
     let compiler = std::thread::Builder::new()
         .name("infrac-compile".into())
-        .spawn(move || compile_loop(job_queue, done_tx))?;
+        .spawn(move || compile_loop(job_queue, done_tx, &compiler_config))?;
     let mut server = Server {
         connection,
         config,
@@ -94,9 +96,17 @@ struct Job {
     text: String,
 }
 
+/// A compiled buffer and its `publishDiagnostics`, made on the compiler
+/// thread: the reading thread only checks that the version is still the
+/// client's and forwards it.
+struct Done {
+    analysis: Arc<Analysis>,
+    publish: Notification,
+}
+
 /// The compiler thread: the newest version of each buffer queued, one at
 /// a time, until the reading thread hangs up.
-fn compile_loop(queue: Receiver<Job>, done: Sender<Arc<Analysis>>) {
+fn compile_loop(queue: Receiver<Job>, done: Sender<Done>, config: &Config) {
     while let Ok(first) = queue.recv() {
         let mut latest = BTreeMap::new();
         latest.insert(first.uri.clone(), first);
@@ -105,7 +115,10 @@ fn compile_loop(queue: Receiver<Job>, done: Sender<Arc<Analysis>>) {
         }
         for job in latest.into_values() {
             let analysis = analysis::analyse(job.uri, job.version, job.text);
-            if done.send(Arc::new(analysis)).is_err() {
+            let diagnostics = super::diagnostics::of(&analysis, config);
+            let publish = publication(analysis.uri.clone(), diagnostics, Some(analysis.version));
+            let analysis = Arc::new(analysis);
+            if done.send(Done { analysis, publish }).is_err() {
                 return;
             }
         }
@@ -129,7 +142,7 @@ struct Server<'a> {
 }
 
 impl Server<'_> {
-    fn serve(&mut self, done: &Receiver<Arc<Analysis>>) -> Result<(), Error> {
+    fn serve(&mut self, done: &Receiver<Done>) -> Result<(), Error> {
         loop {
             select! {
                 recv(self.connection.receiver) -> message => {
@@ -145,9 +158,9 @@ impl Server<'_> {
                         Message::Response(_) => {}
                     }
                 }
-                recv(done) -> analysis => {
-                    let Ok(analysis) = analysis else { return Ok(()) };
-                    self.compiled(analysis)?;
+                recv(done) -> compiled => {
+                    let Ok(compiled) = compiled else { return Ok(()) };
+                    self.compiled(compiled)?;
                 }
             }
         }
@@ -177,7 +190,16 @@ impl Server<'_> {
                 let uri = p.text_document.uri;
                 self.documents.remove(&uri);
                 self.analyses.remove(&uri);
-                self.publish(uri, Vec::new(), None)?;
+                // Requests that waited for a version of it get no answer
+                // from the checker now: null, so the client stops waiting.
+                let (closed, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
+                    .into_iter()
+                    .partition(|(u, _)| *u == uri);
+                self.pending = waiting;
+                for (_, request) in closed {
+                    self.send(Response::new_ok(request.id, Value::Null))?;
+                }
+                self.send(publication(uri, Vec::new(), None))?;
             }
             _ => {}
         }
@@ -197,32 +219,15 @@ impl Server<'_> {
         let _ = self.jobs.send(Job { uri, version, text });
     }
 
-    fn publish(
-        &self,
-        uri: Url,
-        diagnostics: Vec<lsp::Diagnostic>,
-        version: Option<i32>,
-    ) -> Result<(), Error> {
-        let params = lsp::PublishDiagnosticsParams {
-            uri,
-            diagnostics,
-            version,
-        };
-        self.send(Notification::new(
-            note::PublishDiagnostics::METHOD.into(),
-            params,
-        ))
-    }
-
     /// A compiled buffer: kept and published if it is still the version
     /// the client has, and the requests that waited for it answered.
-    fn compiled(&mut self, analysis: Arc<Analysis>) -> Result<(), Error> {
+    fn compiled(&mut self, done: Done) -> Result<(), Error> {
+        let Done { analysis, publish } = done;
         let current = self.documents.get(&analysis.uri).map(|d| d.version);
         if current != Some(analysis.version) {
             return Ok(());
         }
-        let diagnostics = super::diagnostics::of(&analysis, &self.config);
-        self.publish(analysis.uri.clone(), diagnostics, Some(analysis.version))?;
+        self.send(publish)?;
         let uri = analysis.uri.clone();
         self.analyses.insert(uri.clone(), analysis);
         let (ready, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)
@@ -328,6 +333,16 @@ impl Server<'_> {
         };
         Ok(Some(value))
     }
+}
+
+/// The `publishDiagnostics` of `uri`.
+fn publication(uri: Url, diagnostics: Vec<lsp::Diagnostic>, version: Option<i32>) -> Notification {
+    let params = lsp::PublishDiagnosticsParams {
+        uri,
+        diagnostics,
+        version,
+    };
+    Notification::new(note::PublishDiagnostics::METHOD.into(), params)
 }
 
 /// The `textDocument.uri` of a request's parameters.

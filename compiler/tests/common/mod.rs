@@ -124,6 +124,39 @@ pub fn build(
     infrac::backend::emit(model, target, &options)
 }
 
+/// Builds as [`build`] does: the files, and the codes of the errors found.
+pub fn build_errors(
+    name: &str,
+    text: &str,
+    target: infrac::backend::Target,
+) -> (
+    Vec<infrac::backend::Artifact>,
+    Vec<infrac::diagnostics::Code>,
+) {
+    let (artifacts, diagnostics) = build(name, text, target);
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    (artifacts, errors)
+}
+
+/// The real binary, to be given its arguments.
+pub fn infrac() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_infrac"))
+}
+
+/// Asserts the exit code of a run, showing its stderr when it is another.
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs the real binary in `cwd` with `env` added (and colour off).
 pub fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_infrac"));
@@ -259,12 +292,17 @@ pub fn mkfifo(path: &Path) {
 
 /// The programs the tests over "every example and every fixture" build:
 /// each example, every `.inf` under `fixtures/` (failing ones included:
-/// those that check are built), the route programs of `routes/` and the
-/// exposure corners; (name relative to the root, text), sorted.
+/// those that check are built), the route programs of `routes/`, the
+/// deployment corners of `deploy/` and the exposure corners; (name
+/// relative to the root, text), sorted.
 pub fn program_files() -> Vec<(String, String)> {
     let mut files: Vec<PathBuf> = examples().into_iter().map(|(_, p)| p).collect();
     let tests = root().join("compiler/tests");
-    let mut stack = vec![tests.join("fixtures"), tests.join("routes")];
+    let mut stack = vec![
+        tests.join("fixtures"),
+        tests.join("routes"),
+        tests.join("deploy"),
+    ];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();

@@ -138,6 +138,8 @@ impl Level {
 #[derive(Debug)]
 pub struct Pod {
     pub name: String,
+    /// The namespace it runs in.
+    namespace: String,
     labels: BTreeMap<String, String>,
     /// `containerPort`s, as (port, protocol).
     pub ports: BTreeSet<(u16, String)>,
@@ -173,9 +175,12 @@ pub struct PortReach {
     pub controller_unused: bool,
 }
 
-/// The objects of one namespace.
+/// The objects of a program's namespaces.
 pub struct Cluster {
+    /// The first namespace the manifests create: the application's.
     pub namespace: String,
+    /// Every namespace they create (a pod of another is outside).
+    namespaces: BTreeSet<String>,
     pub pods: Vec<Pod>,
     services: Vec<Yaml>,
     ingresses: Vec<Yaml>,
@@ -232,6 +237,7 @@ impl Cluster {
     pub fn new(docs: Vec<Yaml>) -> Cluster {
         let mut cluster = Cluster {
             namespace: String::new(),
+            namespaces: BTreeSet::new(),
             pods: Vec::new(),
             services: Vec::new(),
             ingresses: Vec::new(),
@@ -241,7 +247,11 @@ impl Cluster {
         for doc in docs {
             let kind = s(&doc["kind"]).to_string();
             if kind == "Namespace" {
-                cluster.namespace = s(&doc["metadata"]["name"]).to_string();
+                let name = s(&doc["metadata"]["name"]).to_string();
+                if cluster.namespaces.is_empty() {
+                    cluster.namespace = name.clone();
+                }
+                cluster.namespaces.insert(name);
                 continue;
             }
             namespaces.insert(s(&doc["metadata"]["namespace"]).to_string());
@@ -255,6 +265,7 @@ impl Cluster {
                         .collect();
                     cluster.pods.push(Pod {
                         name: s(&doc["metadata"]["name"]).to_string(),
+                        namespace: s(&doc["metadata"]["namespace"]).to_string(),
                         labels: labels_of(&template["metadata"]["labels"]),
                         ports,
                     });
@@ -266,21 +277,22 @@ impl Cluster {
             }
         }
         assert!(
-            namespaces.len() <= 1 && namespaces.iter().all(|n| *n == cluster.namespace),
-            "every object is in the Namespace the manifests create: {namespaces:?} vs {}",
-            cluster.namespace
+            namespaces.is_subset(&cluster.namespaces),
+            "every object is in a Namespace the manifests create: {namespaces:?} vs {:?}",
+            cluster.namespaces
         );
         cluster
     }
 
-    fn pods_selected(&self, selector: &Yaml) -> Vec<usize> {
+    /// The pods of namespace `ns` a selector picks.
+    fn pods_selected(&self, ns: &str, selector: &Yaml) -> Vec<usize> {
         (0..self.pods.len())
-            .filter(|i| selects(selector, &self.pods[*i].labels))
+            .filter(|i| self.pods[*i].namespace == ns && selects(selector, &self.pods[*i].labels))
             .collect()
     }
 
-    /// The peers a policy rule's `from`/`to` list names.
-    fn peers(&self, list: &Yaml) -> Vec<Peer> {
+    /// The peers a rule's `from`/`to` list names, in a policy of `ns`.
+    fn peers(&self, ns: &str, list: &Yaml) -> Vec<Peer> {
         if seq(list).is_empty() {
             return vec![Peer::Anyone];
         }
@@ -294,23 +306,23 @@ impl Cluster {
                 out.push(Peer::Block(cidr(s(&peer["ipBlock"]["cidr"]))));
             } else if !peer["namespaceSelector"].is_badvalue() {
                 let labels = labels_of(&peer["namespaceSelector"]["matchLabels"]);
-                let ns = match labels.get("kubernetes.io/metadata.name") {
+                let other = match labels.get("kubernetes.io/metadata.name") {
                     Some(ns) if labels.len() == 1 => ns.clone(),
                     _ => panic!("namespaces are read by name only: {peer:?}"),
                 };
-                if ns == self.namespace {
+                if self.namespaces.contains(&other) {
                     let all = Yaml::Hash(Default::default());
                     let pods = match &peer["podSelector"] {
                         Yaml::BadValue => &all,
                         sel => sel,
                     };
-                    out.extend(self.pods_selected(pods).into_iter().map(Peer::Pod));
+                    out.extend(self.pods_selected(&other, pods).into_iter().map(Peer::Pod));
                 } else {
-                    out.push(Peer::Namespace(ns));
+                    out.push(Peer::Namespace(other));
                 }
             } else {
                 out.extend(
-                    self.pods_selected(&peer["podSelector"])
+                    self.pods_selected(ns, &peer["podSelector"])
                         .into_iter()
                         .map(Peer::Pod),
                 );
@@ -340,7 +352,10 @@ impl Cluster {
         let mut out = Vec::new();
         for policy in &self.policies {
             let spec = &policy["spec"];
-            if !selects(&spec["podSelector"], &self.pods[pod].labels) {
+            let ns = s(&policy["metadata"]["namespace"]);
+            if ns != self.pods[pod].namespace
+                || !selects(&spec["podSelector"], &self.pods[pod].labels)
+            {
                 continue;
             }
             // policyTypes defaults to Ingress, plus Egress when rules are given.
@@ -355,7 +370,7 @@ impl Cluster {
             isolated = true;
             for rule in seq(&spec[key]) {
                 if Self::rule_admits_port(rule, port, proto) {
-                    out.extend(self.peers(&rule[peers_key]));
+                    out.extend(self.peers(ns, &rule[peers_key]));
                 }
             }
         }
@@ -388,8 +403,10 @@ impl Cluster {
     }
 
     fn service_selects(&self, svc: &Yaml, pod: usize) -> bool {
-        // A Service with no selector has hand-made endpoints: none here.
-        svc["spec"]["selector"].as_hash().is_some()
+        // A Service with no selector has hand-made endpoints (none here),
+        // or names a Service elsewhere (ExternalName): it selects no pod.
+        s(&svc["metadata"]["namespace"]) == self.pods[pod].namespace
+            && svc["spec"]["selector"].as_hash().is_some()
             && labels_of(&svc["spec"]["selector"])
                 .iter()
                 .all(|(k, v)| self.pods[pod].labels.get(k) == Some(v))
@@ -491,11 +508,10 @@ impl Cluster {
             for backend in backends {
                 let name = s(&backend["service"]["name"]);
                 let wanted = &backend["service"]["port"];
-                for svc in self
-                    .services
-                    .iter()
-                    .filter(|svc| s(&svc["metadata"]["name"]) == name)
-                {
+                let ns = s(&ing["metadata"]["namespace"]);
+                for svc in self.services.iter().filter(|svc| {
+                    s(&svc["metadata"]["name"]) == name && s(&svc["metadata"]["namespace"]) == ns
+                }) {
                     if !self.service_selects(svc, pod) {
                         continue;
                     }

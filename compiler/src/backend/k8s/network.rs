@@ -64,7 +64,7 @@ pub(super) fn services(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Ve
                     .label("local: reachable only through the API server")
                     .help(format!(
                         "reach it with `kubectl port-forward -n {} {} {}`",
-                        plan.namespace,
+                        plan.namespace_of(id),
                         plan.workload_ref(id),
                         p.container
                     )),
@@ -112,7 +112,49 @@ pub(super) fn services(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Ve
             out.push(balancer(plan, b));
         }
     }
+    for (namespace, server) in crossings(plan) {
+        let ns = plan.namespace_of(server);
+        let name = plan.name(server);
+        let mut spec = Map::new();
+        spec.insert("type", "ExternalName")
+            .insert("externalName", format!("{name}.{ns}.svc.cluster.local"));
+        let mut o = Object::new(
+            "v1",
+            "Service",
+            plan.metadata_in(namespace, name, Some(server), Map::new()),
+        )
+        .note(format!(
+            "`{}` runs in namespace `{ns}`: its name here leads there, for the pods of `{namespace}` that may reach it.",
+            plan.service(server).name
+        ));
+        o.body.insert("spec", spec);
+        out.push(o);
+    }
     out
+}
+
+/// The servers reached from another namespace (a dependency or a route
+/// that stays inside), with the client's namespace: each gets its name
+/// there too, so clients keep addressing it by its short name.
+fn crossings<'p>(plan: &'p Plan<'_>) -> BTreeSet<(&'p str, ServiceId)> {
+    let mut pairs: Vec<(ServiceId, ServiceId)> = Vec::new();
+    for (i, s) in plan.model.services.iter().enumerate() {
+        pairs.extend(s.depends.iter().map(|(d, _)| (ServiceId(i as u32), *d)));
+    }
+    for r in plan
+        .routes
+        .iter()
+        .filter(|r| r.ingress.is_none() && !r.absorbed)
+    {
+        pairs.push((r.proxy, plan.route(r).target));
+    }
+    pairs
+        .into_iter()
+        .filter(|(c, s)| {
+            plan.namespace_of(*c) != plan.namespace_of(*s) && !cluster_ports(plan, *s).is_empty()
+        })
+        .map(|(c, s)| (plan.namespace_of(c), s))
+        .collect()
 }
 
 fn balancer(plan: &Plan<'_>, b: &Balancer) -> Object {
@@ -199,6 +241,45 @@ fn namespace_selector(name: &str) -> Map {
     m
 }
 
+/// `default-deny` and `allow-dns` of one namespace: nothing talks but by
+/// the policies that follow, and every pod resolves names.
+fn fence(plan: &Plan<'_>, namespace: &str) -> [Object; 2] {
+    let fenced = |name: &str, spec: Map| {
+        let mut o = Object::new(
+            "networking.k8s.io/v1",
+            "NetworkPolicy",
+            plan.metadata_in(namespace, name, None, Map::new()),
+        );
+        o.body.insert("spec", spec);
+        o
+    };
+    let mut deny = Map::new();
+    deny.insert("podSelector", Map::new())
+        .insert("policyTypes", strings(&["Ingress", "Egress"]));
+    let mut dns_peer = Map::new();
+    dns_peer.insert("namespaceSelector", namespace_selector("kube-system"));
+    let mut kube_dns = Map::new();
+    kube_dns.insert("k8s-app", "kube-dns");
+    let mut pod_selector = Map::new();
+    pod_selector.insert("matchLabels", kube_dns);
+    dns_peer.insert("podSelector", pod_selector);
+    let dns_ports: BTreeSet<PortKey> = [(53, Protocol::Udp), (53, Protocol::Tcp)].into();
+    [
+        fenced("default-deny", deny).note(
+            "Nothing reaches a pod and a pod reaches nothing, except by the policies that follow.",
+        ),
+        fenced(
+            "allow-dns",
+            spec_for(
+                Map::new(),
+                "Egress",
+                vec![rule("to", vec![Node::Map(dns_peer)], &dns_ports)],
+            ),
+        )
+        .note("Every pod may resolve names through kube-dns."),
+    ]
+}
+
 fn policy(plan: &Plan<'_>, name: &str, service: Option<ServiceId>, spec: Map) -> Object {
     let mut o = Object::new(
         "networking.k8s.io/v1",
@@ -233,37 +314,20 @@ fn rule(peer_key: &str, peers: Vec<Node>, ports: &BTreeSet<PortKey>) -> Node {
 pub(super) fn policies(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Object> {
     let mut out = Vec::new();
     let mut taken: super::Taken = ["default-deny", "allow-dns"].map(String::from).into();
-    let mut deny = Map::new();
-    deny.insert("podSelector", Map::new())
-        .insert("policyTypes", strings(&["Ingress", "Egress"]));
-    out.push(policy(plan, "default-deny", None, deny).note(
-        "Nothing reaches a pod and a pod reaches nothing, except by the policies that follow.",
-    ));
-    let mut dns_peer = Map::new();
-    dns_peer.insert("namespaceSelector", namespace_selector("kube-system"));
-    let mut kube_dns = Map::new();
-    kube_dns.insert("k8s-app", "kube-dns");
-    let mut pod_selector = Map::new();
-    pod_selector.insert("matchLabels", kube_dns);
-    dns_peer.insert("podSelector", pod_selector);
-    let dns_ports: BTreeSet<PortKey> = [(53, Protocol::Udp), (53, Protocol::Tcp)].into();
-    out.push(
-        policy(
-            plan,
-            "allow-dns",
-            None,
-            spec_for(
-                Map::new(),
-                "Egress",
-                vec![rule("to", vec![Node::Map(dns_peer)], &dns_ports)],
-            ),
-        )
-        .note("Every pod may resolve names through kube-dns."),
-    );
+    for (ns, _) in &plan.namespaces {
+        out.extend(fence(plan, ns));
+    }
     for ((client, server), ports) in edges(plan, diagnostics) {
         let (c, s) = (plan.name(client), plan.name(server));
         let mut to = Map::new();
         to.insert("podSelector", pods(plan, server));
+        let across = plan.namespace_of(client) != plan.namespace_of(server);
+        if across {
+            to.insert(
+                "namespaceSelector",
+                namespace_selector(plan.namespace_of(server)),
+            );
+        }
         out.push(
             policy(
                 plan,
@@ -283,6 +347,12 @@ pub(super) fn policies(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Ve
         );
         let mut from = Map::new();
         from.insert("podSelector", pods(plan, client));
+        if across {
+            from.insert(
+                "namespaceSelector",
+                namespace_selector(plan.namespace_of(client)),
+            );
+        }
         out.push(
             policy(
                 plan,

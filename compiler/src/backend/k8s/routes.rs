@@ -324,7 +324,6 @@ fn ingress(plan: &Plan<'_>, r: &RoutePlan, ing: &Ingress) -> Object {
 /// The kustomization's lines on what the Ingresses need: each class's
 /// controller, and each TLS Secret with the command that makes it.
 pub(super) fn prerequisites(plan: &Plan<'_>) -> Vec<String> {
-    let ns = &plan.namespace;
     let mut lines = Vec::new();
     let mut classes: Vec<ProxyKind> = plan
         .routes
@@ -340,14 +339,18 @@ pub(super) fn prerequisites(plan: &Plan<'_>) -> Vec<String> {
             controller_namespace(class)
         ));
     }
-    let mut secrets: Vec<ServiceId> = plan
+    // The TLS Secret of an Ingress lives in its namespace: its backend's.
+    let mut secrets: Vec<(ServiceId, &str)> = plan
         .routes
         .iter()
-        .filter_map(|r| r.ingress.as_ref()?.tls)
+        .filter_map(|r| {
+            let tls = r.ingress.as_ref()?.tls?;
+            Some((tls, plan.namespace_of(plan.route(r).target)))
+        })
         .collect();
     secrets.sort();
     secrets.dedup();
-    for id in secrets {
+    for (id, ns) in secrets {
         let secret = tls_secret(plan.name(id));
         let s = plan.service(id);
         let Some(t) = &s.tls else { continue };

@@ -21,21 +21,39 @@ use super::Ctx;
 use crate::graph::Graph;
 use crate::ir::Model;
 
+/// A rule, by what it reads besides the model.
+enum Rule {
+    Model(fn(&mut Ctx<'_>, &Model)),
+    Effective(fn(&mut Ctx<'_>, &Model, &Effective)),
+    Graph(fn(&mut Ctx<'_>, &Model, &Graph)),
+}
+
+/// Every rule, in the order they run.
+const RULES: &[Rule] = &[
+    Rule::Effective(exposure::ceilings),
+    Rule::Model(provenance::class_lowered),
+    Rule::Model(exposure::restrictions),
+    Rule::Effective(exposure::sensitive_ports),
+    Rule::Model(exposure::nodes),
+    Rule::Model(host_ports::host_ports),
+    Rule::Model(reach::dependencies),
+    Rule::Model(reach::routes),
+    Rule::Model(crate::check::services::route_matchers),
+    Rule::Graph(reach::cycles),
+    Rule::Model(reach::port_conflicts),
+    Rule::Graph(reach::data_tiers),
+    Rule::Model(secrets::literals),
+    Rule::Model(secrets::unused),
+    Rule::Model(host::access),
+    Rule::Model(host::hygiene),
+];
+
 pub(super) fn run(ctx: &mut Ctx<'_>, model: &Model, graph: &Graph, effective: &Effective) {
-    exposure::ceilings(ctx, model, effective);
-    provenance::class_lowered(ctx, model);
-    exposure::restrictions(ctx, model);
-    exposure::sensitive_ports(ctx, model, effective);
-    exposure::nodes(ctx, model);
-    host_ports::host_ports(ctx, model);
-    reach::dependencies(ctx, model);
-    reach::routes(ctx, model);
-    crate::check::services::route_matchers(ctx, model);
-    reach::cycles(ctx, model, graph);
-    reach::port_conflicts(ctx, model);
-    reach::data_tiers(ctx, model, graph);
-    secrets::literals(ctx, model);
-    secrets::unused(ctx, model);
-    host::access(ctx, model);
-    host::hygiene(ctx, model);
+    for rule in RULES {
+        match rule {
+            Rule::Model(f) => f(ctx, model),
+            Rule::Effective(f) => f(ctx, model, effective),
+            Rule::Graph(f) => f(ctx, model, graph),
+        }
+    }
 }
