@@ -4,12 +4,14 @@
 # real Debian software (scripts/live-images.sh, by the rules in
 # e2e/live-images.map), run on the local Docker engine (`docker compose up
 # --wait`; `docker stack deploy` on a one-node swarm, placement constraints
-# dropped in the copy) and proven from outside and inside:
+# dropped in the copy, and `endpoint_mode: dnsrr` where the kernel has no
+# IPVS for swarm's virtual addresses) and proven from outside and inside:
 #   - a request to the public proxy with a route's Host header (over TLS
 #     where the proxy's port is 443: curl --resolve -k) reaches the route's
 #     service, with the Host header passed on;
-#   - a route's allowlist refuses the host and a container on a network of
-#     its own, and admits a container whose address is inside the range;
+#   - a route's allowlist refuses (with an answer) the host and a container
+#     on a network of its own, and admits a client whose address is inside
+#     the range (an address added to the host's loopback for the run);
 #   - every stand-in app reaches the data stores its environment names
 #     (redis answers PING, postgres an SSLRequest) from inside;
 #   - data and admin ports answer nowhere they must not (the host's
