@@ -98,6 +98,8 @@ pub(crate) struct Location<'m> {
     pub(crate) port: u16,
     /// The addresses admitted, when the route hands on a restricted reach.
     pub(crate) allow: Option<&'m [ipnet::IpNet]>,
+    /// The route this location realises, for a finding about a second one.
+    pub(crate) span: crate::span::Span,
 }
 
 /// Where the proxy reads its certificate and key.
@@ -395,7 +397,7 @@ fn plan<'m>(
         };
         if let Some(other) = site.locations.iter().find(|l| l.path == r.path) {
             if other.backend != backend || other.port != r.port || other.allow != allow {
-                diagnostics.push(conflict(s, r, other.backend, other.port));
+                diagnostics.push(conflict(s, r, other));
                 ok = false;
             }
             continue;
@@ -405,6 +407,7 @@ fn plan<'m>(
             backend,
             port: r.port,
             allow,
+            span: r.span,
         });
     }
     ok.then_some(Plan {
@@ -442,7 +445,13 @@ fn client_hidden(model: &Model, s: &Service, r: &crate::ir::Route, target: Targe
         })
         .map(|p| p.name.as_str())
         .collect();
-    Diagnostic::new(
+    // The first route that leads here: where the restriction belongs.
+    let leading = model
+        .services
+        .iter()
+        .flat_map(|p| p.routes.iter())
+        .find(|x| std::ptr::eq(model.service(x.target), s));
+    let d = Diagnostic::new(
         Code::RouteClientHidden,
         r.span,
         format!(
@@ -456,19 +465,24 @@ fn client_hidden(model: &Model, s: &Service, r: &crate::ir::Route, target: Targe
     .help(format!(
         "put `restricted(...)` on the route of `{}` that leads here: the proxy clients reach sees their addresses",
         front.first().copied().unwrap_or("the front proxy")
-    ))
+    ));
+    match leading {
+        Some(x) => d.secondary(x.span, "clients arrive through this route"),
+        None => d,
+    }
 }
 
-fn conflict(s: &Service, r: &crate::ir::Route, backend: &str, port: u16) -> Diagnostic {
+fn conflict(s: &Service, r: &crate::ir::Route, first: &Location<'_>) -> Diagnostic {
     Diagnostic::new(
         Code::RouteConflict,
         r.span,
         format!(
-            "`{}` routes {} twice: to {backend}:{port} and here",
-            s.name, r.matcher
+            "`{}` routes {} twice: to {}:{} and here",
+            s.name, r.matcher, first.backend, first.port
         ),
     )
     .label("a second route for this host and path")
+    .secondary(first.span, "the first")
     .help("give each backend its own host or path, or remove one route")
 }
 
