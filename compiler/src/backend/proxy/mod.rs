@@ -32,6 +32,8 @@ mod haproxy;
 mod nginx;
 mod traefik;
 
+use std::collections::HashMap;
+
 use super::yaml::{Map, Node};
 use super::{Artifact, Target};
 use crate::diagnostics::{Code, Diagnostic};
@@ -144,6 +146,7 @@ pub fn realise(
     let mut artifacts = Vec::new();
     let mut configs = Map::new();
     let routed = route_targets(model);
+    let positions = service_positions(root);
     for (i, s) in model.services.iter().enumerate() {
         if s.routes.is_empty() {
             continue;
@@ -215,7 +218,7 @@ pub fn realise(
                 contents: f.contents,
             });
         }
-        if let Some(Node::Map(service)) = service_entry(root, &s.name) {
+        if let Some(Node::Map(service)) = service_entry(root, &positions, &s.name) {
             service.insert("configs", Node::Seq(mounts));
             if kind == ProxyKind::Haproxy {
                 if let Some(t) = &s.tls {
@@ -251,20 +254,40 @@ fn body<'t>(contents: &'t str, header: &[String]) -> &'t str {
 }
 
 /// The service map of `name` under `services:` in `root`.
-fn service_entry<'r>(root: &'r mut Map, name: &str) -> Option<&'r mut Node> {
-    let Some(Node::Map(services)) = root
+/// The `services:` map of a compose or swarm file.
+fn services_of(root: &mut Map) -> Option<&mut Map> {
+    match root
         .entries
         .iter_mut()
         .find(|e| e.key == "services")
         .map(|e| &mut e.value)
-    else {
-        return None;
-    };
-    services
-        .entries
-        .iter_mut()
-        .find(|e| e.key == name)
-        .map(|e| &mut e.value)
+    {
+        Some(Node::Map(services)) => Some(services),
+        _ => None,
+    }
+}
+
+/// Where each service's entry sits in `services:`, found once: a search
+/// of the map for every proxy made a program of many proxies quadratic
+/// (100,000 services took two minutes on compose).
+fn service_positions(root: &mut Map) -> HashMap<String, usize> {
+    services_of(root).map_or_else(HashMap::new, |services| {
+        services
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key.clone(), i))
+            .collect()
+    })
+}
+
+fn service_entry<'r>(
+    root: &'r mut Map,
+    positions: &HashMap<String, usize>,
+    name: &str,
+) -> Option<&'r mut Node> {
+    let at = *positions.get(name)?;
+    services_of(root)?.entries.get_mut(at).map(|e| &mut e.value)
 }
 
 /// Mounts secret `name` of a service map at `/run/secrets/TARGET`: its
