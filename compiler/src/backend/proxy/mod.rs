@@ -458,22 +458,20 @@ fn unknown_kind(s: &Service, r: &crate::ir::Route, target: Target) -> Diagnostic
 }
 
 fn client_hidden(model: &Model, s: &Service, r: &crate::ir::Route, target: Target) -> Diagnostic {
-    let front: Vec<&str> = model
-        .services
-        .iter()
-        .filter(|p| {
-            p.routes
-                .iter()
-                .any(|x| std::ptr::eq(model.service(x.target), s))
-        })
-        .map(|p| p.name.as_str())
-        .collect();
-    // The first route that leads here: where the restriction belongs.
-    let leading = model
-        .services
-        .iter()
-        .flat_map(|p| p.routes.iter())
-        .find(|x| std::ptr::eq(model.service(x.target), s));
+    // The proxies in front of `s`, and the first route that leads here
+    // (where the restriction belongs), from one walk of the routes.
+    let mut front: Vec<&str> = Vec::new();
+    let mut leading = None;
+    for p in &model.services {
+        if let Some(x) = p
+            .routes
+            .iter()
+            .find(|x| std::ptr::eq(model.service(x.target), s))
+        {
+            front.push(p.name.as_str());
+            leading = leading.or(Some(x));
+        }
+    }
     let d = Diagnostic::new(
         Code::RouteClientHidden,
         r.span,
