@@ -44,7 +44,8 @@ def host_address():
 
 
 # Whether the service itself answers on host:port, by its protocol: redis
-# PONGs, postgres answers an SSLRequest with S or N, anything else must
+# PONGs, postgres answers an SSLRequest with S or N, MySQL and MariaDB
+# greet with a handshake packet (protocol 10), anything else must
 # answer an HTTP GET with a page of the live images ("infrac-live"). A bare
 # TCP connect proves nothing: some networks (this test machine's) accept
 # any outbound connection. The same code runs inside probe containers.
@@ -60,6 +61,8 @@ def answers(host, port, timeout=2.0):
             if port == 5432:
                 c.sendall(b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
                 return c.recv(1) in (b"S", b"N")
+            if port == 3306:
+                return c.recv(64)[4:5] == b"\x0a"
             c.sendall(b"GET / HTTP/1.0\r\nHost: probe\r\n\r\n")
             data = b""
             while len(data) < 65536:

@@ -35,6 +35,7 @@ class Example:
         hosts = sorted({r["matcher"].split("/")[0] for s in self.graph["services"]
                         for r in s["routes"] if not r["matcher"].startswith("/")})
         cert, key = self.certificate(hosts)
+        self.cert = cert
         self.env = dict(os.environ)
         for var in sorted(set(re.findall(r'env\("([A-Za-z_][A-Za-z0-9_]*)"\)', text))):
             value = self.value_for(var, cert, key)

@@ -3,6 +3,8 @@ checks from outside and inside (see scripts/e2e-examples.sh for the list)."""
 
 import json
 import re
+import socket
+import ssl
 import threading
 import time
 
@@ -122,6 +124,7 @@ class Target:
 
     def routes(self):
         for proxy in self.ex.graph["services"]:
+            served = set()
             for route in proxy["routes"]:
                 matcher, target = route["matcher"], route["target"]
                 host, _, path = matcher.partition("/") if not matcher.startswith("/") else ("", "", matcher[1:])
@@ -136,10 +139,37 @@ class Target:
                     url_host = host or self.host_ip
                     url = "%s://%s:%d%s" % (scheme, url_host, hport, path)
                     resolve = ["%s:%d:%s" % (host, h, self.host_ip) for _, h, _ in pubs] if host else []
+                    if scheme == "https" and (host, hport) not in served:
+                        served.add((host, hport))
+                        self.certificate_served(proxy["name"], host, hport)
                     if route["restriction"]:
                         self.restricted_route(what, url, resolve, host, hport, route, target)
                         continue
                     self.route_reaches(what, url, resolve, target, host)
+
+    def certificate_served(self, proxy, host, hport, tries=10):
+        """The proxy's TLS port serves the program's certificate (the test
+        copy's, for the route's host by SNI), not a default of its own:
+        Traefik, for one, serves its self-signed default when it cannot
+        read the certificate it is given."""
+        want = ssl.PEM_cert_to_DER_cert(self.ex.cert) if self.ex.cert else None
+        got, why = None, "no certificate"
+        for _ in range(tries):
+            try:
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                with socket.create_connection((self.host_ip, hport), timeout=5) as raw:
+                    with ctx.wrap_socket(raw, server_hostname=host or None) as tls:
+                        got = tls.getpeercert(binary_form=True)
+                if got == want:
+                    break
+                why = "another certificate (%d bytes), not the program's" % len(got or b"")
+            except (OSError, ValueError) as err:
+                why = "no TLS handshake: %s" % err
+            time.sleep(1)
+        self.checks.add("%s:%d serves the program's certificate%s" % (proxy, hport, " for " + host if host else ""),
+                        want is not None and got == want, why)
 
     def route_reaches(self, what, url, resolve, target, host, tries=10):
         code, body = None, ""

@@ -8,12 +8,14 @@
 # IPVS for swarm's virtual addresses) and proven from outside and inside:
 #   - a request to the public proxy with a route's Host header (over TLS
 #     where the proxy's port is 443: curl --resolve -k) reaches the route's
-#     service, with the Host header passed on;
+#     service, with the Host header passed on, and the TLS port serves the
+#     program's own certificate (by SNI), not a default of the proxy's;
 #   - a route's allowlist refuses (with an answer) the host and a container
 #     on a network of its own, and admits a client whose address is inside
 #     the range (an address added to the host's loopback for the run);
 #   - every stand-in app reaches the data stores its environment names
-#     (redis answers PING, postgres an SSLRequest) from inside;
+#     (redis answers PING, postgres an SSLRequest, MariaDB greets on 3306)
+#     from inside;
 #   - data and admin ports answer nowhere they must not (the host's
 #     addresses, a container on another network); local ports on 127.0.0.1
 #     only (compose) or nowhere (swarm);
@@ -22,9 +24,10 @@
 #   - swarm: `docker service update --force` of every service converges;
 #   - a container killed with SIGKILL comes back (healthy).
 # One line per example and target, failed checks under it with the reason;
-# the last line is `N passed, M failed`. Examples whose images have no
-# Debian build (traefik) are skipped with the reason. Everything is torn
-# down on exit, even on failure; skipped loudly when no engine answers.
+# the last line is `N passed, M failed`. An example whose image has no
+# live build (a `-` rule of the map) is skipped with the rule's reason.
+# Everything is torn down on exit, even on failure; skipped loudly when no
+# engine answers.
 #
 # Usage: scripts/e2e-examples.sh [EXAMPLE...]
 # LIVE_EXAMPLES_STRICT=1: exit 1 when a line fails (CI reports otherwise);

@@ -5,8 +5,9 @@ application image of the examples).
 It serves HTTP on every port in APP_PORTS (default 8080). `/healthz` (and the
 health paths of the images it stands in for) answers `ok`; any other path
 answers a JSON report: the Host header it was asked for, its own name, each
-dependency named in its environment (`*_HOST`, with `*_PORT` or the port the
-name implies) and whether it answered as that kind of server, and which
+dependency named in its environment (`*_HOST`, with `*_PORT`, the host's own
+`:PORT` or the port the name implies) and whether it answered as that kind of
+server (redis, postgres, MySQL/MariaDB by their protocols), and which
 secrets are readable files under /run/secrets (names only, never contents).
 """
 
@@ -33,10 +34,13 @@ def dependencies():
             continue
         stem = key[: -len("_HOST")]
         port = os.environ.get(stem + "_PORT")
+        if ":" in host:
+            # HOST:PORT (WordPress's WORDPRESS_DB_HOST=db:3306): its own
+            # port before any the variable's name implies.
+            host, named = host.rsplit(":", 1)
+            port = port or named
         if port is None:
             port = next((p for word, p in DEFAULT_PORTS if word in stem), None)
-        if port is None and ":" in host:
-            host, port = host.rsplit(":", 1)
         if port is not None:
             deps.append((key, host, int(port)))
     return deps
@@ -45,6 +49,7 @@ def dependencies():
 def probe(host, port):
     """Whether host:port answers as the server its port implies: redis
     answers PING with +PONG, postgres answers an SSLRequest with S or N,
+    MySQL and MariaDB greet first with a handshake packet (protocol 10),
     anything else must accept a connection."""
     try:
         with socket.create_connection((host, port), timeout=3) as conn:
@@ -57,6 +62,9 @@ def probe(host, port):
                 conn.sendall(b"\x00\x00\x00\x08\x04\xd2\x16\x2f")
                 reply = conn.recv(1)
                 return "ok" if reply in (b"S", b"N") else "bad reply %r" % reply
+            if port == 3306:
+                reply = conn.recv(64)
+                return "ok" if reply[4:5] == b"\x0a" else "bad greeting %r" % reply[:20]
             return "ok"
     except OSError as err:
         return "unreachable: %s" % err
