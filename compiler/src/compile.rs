@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{self, Diagnostic};
-use crate::import::{self, Imported, MAX_IMPORT_BYTES};
+use crate::import::{self, Imported};
 use crate::ir::Model;
 use crate::loader::{LoadError, Loader, MemoryLoader, MAX_FILE};
 use crate::source::Sources;
@@ -174,13 +174,13 @@ fn check_program(
 
 /// Imports the compose files `files` (in `-f` order) as `loader` reads
 /// them, following what they name (`include`, `extends.file`, `env_file`)
-/// through the same loader, with the project's variables from `env`;
-/// returns the texts read with the import. Each file is named in reports
-/// as spelled.
+/// through the same loader, with the project's variables and the budget
+/// of `options`; returns the texts read with the import. Each file is
+/// named in reports as spelled.
 pub fn import(
     loader: &dyn Loader,
     files: &[PathBuf],
-    env: &import::EnvFiles,
+    options: &import::Options,
 ) -> Result<(Sources, Imported), Unreadable> {
     let mut sources = Sources::new();
     let mut ids = Vec::new();
@@ -188,9 +188,21 @@ pub fn import(
         let name = path.display().to_string();
         // Within the import's budget from the first byte: the resolver
         // charges these files too, but only once they have been read.
-        match read_at_most(loader, &mut sources, path, &name, None, MAX_IMPORT_BYTES)? {
+        match read_at_most(
+            loader,
+            &mut sources,
+            path,
+            &name,
+            None,
+            options.budget.bytes,
+        )? {
             Ok(text) => ids.push((sources.add(name, text), Some(path.clone()))),
-            Err(refused) => {
+            Err(mut refused) => {
+                if refused.code == crate::diagnostics::Code::InputTooLarge
+                    && options.budget.bytes < MAX_FILE
+                {
+                    refused = refused.note(import::RAISE_BYTES);
+                }
                 let imported = Imported {
                     program: None,
                     trivia: Trivia::new(),
@@ -203,7 +215,7 @@ pub fn import(
             }
         }
     }
-    let imported = import::import_files_with(loader, &mut sources, &ids, env);
+    let imported = import::import_files_with(loader, &mut sources, &ids, options);
     Ok((sources, imported))
 }
 

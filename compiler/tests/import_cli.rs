@@ -258,3 +258,85 @@ fn import_cli_merges_override_files_in_order() {
     assert!(program.contains("port 8080 local"), "{program}");
     assert!(program.contains("compose.prod.yaml"), "{program}");
 }
+
+/// `--max-bytes` moves the import's budget (issue 14: a generated stack of
+/// 100,000 services is 46.5 MB, over the 32 MiB default): under it a file
+/// is refused with `E0007` and a note naming the flag; with a budget that
+/// holds it, the same file imports; a size that is not one is a usage
+/// error. `migrate` takes the same flag.
+#[test]
+fn max_bytes_raises_the_import_budget_and_says_so_when_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let yml = dir.path().join("compose.yaml");
+    let mut text = String::from("services:\n");
+    for i in 0..40 {
+        text.push_str(&format!(
+            "  app{i}:\n    image: ghcr.io/acme/app:1.{i}.0\n    expose:\n      - \"8080\"\n"
+        ));
+    }
+    assert!(text.len() > 2048, "{}", text.len());
+    std::fs::write(&yml, &text).unwrap();
+
+    let program = dir.path().join("infra.inf");
+    let out = infrac()
+        .args(["import", "--max-bytes", "2K", "--report", "json"])
+        .arg(&yml)
+        .arg("-o")
+        .arg(&program)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    let found = &json[0];
+    assert_eq!(found["code"], "E0007", "{json}");
+    let message = found["message"].as_str().unwrap();
+    assert!(message.contains("more than 2048 bytes"), "{message}");
+    assert!(
+        found["notes"][0].as_str().unwrap().contains("--max-bytes"),
+        "{json}"
+    );
+    assert!(!program.exists(), "a refused import wrote a program");
+
+    let out = infrac()
+        .args(["--color", "never", "import", "--max-bytes", "1M"])
+        .arg(&yml)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("service app39"));
+
+    let target = dir.path().join("out");
+    let out = infrac()
+        .args([
+            "--color",
+            "never",
+            "migrate",
+            "--to",
+            "compose",
+            "--max-bytes",
+            "2K",
+        ])
+        .arg(&yml)
+        .arg("-o")
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("E0007"));
+    assert!(!target.exists(), "a refused migrate wrote its output");
+
+    for bad in ["12X", "0", "-1", "99999999999G", ""] {
+        let out = infrac()
+            .arg("import")
+            .arg(format!("--max-bytes={bad}"))
+            .arg(&yml)
+            .output()
+            .unwrap();
+        assert_exit(&out, 2);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--max-bytes"),
+            "{bad}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

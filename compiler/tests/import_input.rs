@@ -239,7 +239,7 @@ fn variables_without_a_value_are_reported_and_env_files_replace_dot_env() {
         &infrac::loader::FsLoader,
         &mut sources,
         &[(id, Some(file.clone()))],
-        &import::EnvFiles::Given(vec![other]),
+        &import::EnvFiles::Given(vec![other]).into(),
     );
     let text = i.text().expect("imported");
     assert!(text.contains("read_only = true"), "{text}");

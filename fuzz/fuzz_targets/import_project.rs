@@ -69,19 +69,20 @@ fn project(data: &[u8]) -> Project {
 
 fuzz_target!(|data: &[u8]| -> Corpus {
     let Project { loader, files, env } = project(data);
-    let env = match env.is_empty() {
+    let options: infrac::import::Options = match env.is_empty() {
         true => EnvFiles::Beside,
         false => EnvFiles::Given(env),
-    };
+    }
+    .into();
     // Every path given is in the loader, so nothing is an OS error.
-    let (sources, imported) = infrac::compile::import(&loader, &files, &env).expect("in memory");
+    let (sources, imported) = infrac::compile::import(&loader, &files, &options).expect("in memory");
     common::assert_spans(&imported.diagnostics, &sources);
     common::render_all(&imported.diagnostics, &sources, &imported.redactions);
     let (Some(program), Some(text)) = (&imported.program, imported.text()) else {
         assert!(imported.has_errors(), "no program and no error saying why");
         return Corpus::Keep;
     };
-    let (again_sources, again) = infrac::compile::import(&loader, &files, &env).expect("in memory");
+    let (again_sources, again) = infrac::compile::import(&loader, &files, &options).expect("in memory");
     assert!(
         again.text().as_deref() == Some(text.as_str())
             && again_sources.iter().count() == sources.iter().count(),

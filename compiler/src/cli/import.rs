@@ -1,5 +1,5 @@
 //! `infrac import FILE.yml [OVERRIDE.yml...] [-o infra.inf] [--report json]
-//! [--strict] [--env-file FILE]`: a compose or swarm stack file (merged with its overrides,
+//! [--strict] [--env-file FILE] [--max-bytes SIZE]`: a compose or swarm stack file (merged with its overrides,
 //! as `docker compose -f` merges them) to a program (see [`crate::import`]).
 //!
 //! The program goes to `-o` (replaced atomically) or stdout; what was not
@@ -37,6 +37,46 @@ pub struct Args {
     /// as `docker compose --env-file`.
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
+    #[command(flatten)]
+    pub budget: BudgetArg,
+}
+
+/// The import's budget, shared by `import` and `migrate`.
+#[derive(Debug, clap::Args)]
+pub struct BudgetArg {
+    /// The most bytes the import reads: every file, and an included file
+    /// again each time it is merged in. A number of bytes, or with K, M or
+    /// G (powers of 1024). The default bounds a crafted file; raise it for
+    /// a stack that is this large on purpose.
+    #[arg(long = "max-bytes", value_name = "SIZE", default_value = "32M", value_parser = size)]
+    pub max_bytes: u64,
+}
+
+/// `SIZE` of `--max-bytes`: `1048576`, `64K`, `32M`, `2G`.
+fn size(text: &str) -> Result<u64, String> {
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let shift = match unit {
+        "" => 0,
+        "K" | "k" | "KiB" => 10,
+        "M" | "m" | "MiB" => 20,
+        "G" | "g" | "GiB" => 30,
+        _ => {
+            return Err(format!(
+                "`{unit}` is not a unit: write a number of bytes, or one with K, M or G"
+            ))
+        }
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| "write a number of bytes, or one with K, M or G (64M)".to_string())?;
+    match n.checked_mul(1 << shift) {
+        Some(0) => Err("an import must read at least one byte".into()),
+        Some(bytes) => Ok(bytes),
+        None => Err("larger than any file infrac reads".into()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -49,7 +89,7 @@ pub fn run(args: Args, color: Color) -> Outcome {
         errln!("error: `--report json` prints the findings on stdout; write the program with `-o FILE`");
         return Outcome::UsageOrIo;
     }
-    let (sources, imported) = match load_and_import(&args.files, &args.env_file) {
+    let (sources, imported) = match load_and_import(&args.files, &args.env_file, &args.budget) {
         Ok(loaded) => loaded,
         Err(outcome) => return outcome,
     };
@@ -108,10 +148,12 @@ pub fn run(args: Args, color: Color) -> Outcome {
 }
 
 /// Reads `files` and imports them merged, following the files they name,
-/// interpolated with `env_files` (none: the `.env` beside the first file).
+/// interpolated with `env_files` (none: the `.env` beside the first file),
+/// within `budget`.
 pub(crate) fn load_and_import(
     files: &[PathBuf],
     env_files: &[PathBuf],
+    budget: &BudgetArg,
 ) -> Result<(Sources, Imported), Outcome> {
     for path in env_files {
         if let Err(e) = std::fs::metadata(path) {
@@ -124,7 +166,14 @@ pub(crate) fn load_and_import(
     } else {
         import::EnvFiles::Given(env_files.to_vec())
     };
-    crate::compile::import(&crate::loader::FsLoader, files, &env).map_err(super::unreadable)
+    let options = import::Options {
+        env,
+        budget: import::Budget {
+            bytes: budget.max_bytes,
+            ..import::Budget::default()
+        },
+    };
+    crate::compile::import(&crate::loader::FsLoader, files, &options).map_err(super::unreadable)
 }
 
 /// The files as messages name them: `a.yml + b.yml`.

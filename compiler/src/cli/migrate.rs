@@ -36,13 +36,16 @@ pub struct Args {
     /// beside the first file (repeatable), as `docker compose --env-file`.
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
+    #[command(flatten)]
+    pub budget: super::import::BudgetArg,
 }
 
 pub fn run(args: Args, color: Color) -> Outcome {
-    let (sources, imported) = match super::import::load_and_import(&args.files, &args.env_file) {
-        Ok(loaded) => loaded,
-        Err(outcome) => return outcome,
-    };
+    let (sources, imported) =
+        match super::import::load_and_import(&args.files, &args.env_file, &args.budget) {
+            Ok(loaded) => loaded,
+            Err(outcome) => return outcome,
+        };
     let shown = super::import::shown(&args.files);
     let first = &args.files[0];
     let checked = crate::compile::check_imported(sources, &imported);

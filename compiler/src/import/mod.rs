@@ -44,7 +44,25 @@ use crate::span::{FileId, Span, Spanned};
 use crate::syntax::print::{self, Trivia};
 pub use connect::Connection;
 pub use project_env::EnvFiles;
-pub use resolve::MAX_IMPORT_BYTES;
+pub(crate) use resolve::RAISE_BYTES;
+pub use resolve::{Budget, MAX_IMPORT_BYTES, MAX_IMPORT_FILES};
+
+/// How to import: where the project's variables come from, and what the
+/// import may take in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub env: EnvFiles,
+    pub budget: Budget,
+}
+
+impl From<EnvFiles> for Options {
+    fn from(env: EnvFiles) -> Self {
+        Options {
+            env,
+            ..Options::default()
+        }
+    }
+}
 use yaml::{Kind, Node};
 
 /// What importing one file produced.
@@ -101,16 +119,17 @@ pub fn import_files(
     sources: &mut Sources,
     files: &[(FileId, Option<std::path::PathBuf>)],
 ) -> Imported {
-    import_files_with(loader, sources, files, &EnvFiles::Beside)
+    import_files_with(loader, sources, files, &Options::default())
 }
 
-/// [`import_files`] with the project's variables read from `env` (the
-/// `--env-file` flag of `import` and `migrate`).
+/// [`import_files`] with the project's variables read from `options.env`
+/// (the `--env-file` flag of `import` and `migrate`) and its budget
+/// (`--max-bytes`).
 pub fn import_files_with(
     loader: &dyn crate::loader::Loader,
     sources: &mut Sources,
     files: &[(FileId, Option<std::path::PathBuf>)],
-    env: &EnvFiles,
+    options: &Options,
 ) -> Imported {
     let Some((file, _)) = files.first() else {
         return Imported {
@@ -125,11 +144,11 @@ pub fn import_files_with(
     let file = *file;
     let mut importer = Importer::new(&sources.get(file).name);
     let first_name = sources.get(file).name.clone();
-    let mut loader = resolve::Resolver::new(loader, sources);
+    let mut loader = resolve::Resolver::new(loader, sources, options.budget);
     loader.vars = project_env::load(
         &mut loader,
         (file, files[0].1.as_deref(), &first_name),
-        env,
+        &options.env,
         &mut importer.diagnostics,
     );
     importer.vars = loader.vars.clone();

@@ -13,9 +13,10 @@
 //! Every file is read through the [`Loader`], once: a file included or
 //! extended from many places is read, parsed and resolved once, so the
 //! work is linear in what is read, not in the number of ways to reach it.
-//! What an import takes in is bounded ([`MAX_IMPORT_BYTES`],
-//! [`MAX_IMPORT_FILES`]); past the budget the import stops with an
-//! `E0008` that names the chain of files that led there.
+//! What an import takes in is bounded (a [`Budget`]: by default
+//! [`MAX_IMPORT_BYTES`] and [`MAX_IMPORT_FILES`]); past the budget the
+//! import stops with an `E0008` that names the chain of files that led
+//! there.
 //!
 //! What cannot be followed (no path was given, a file is missing, a
 //! cycle) is a `W6001` at the key that names it; the key is then dropped
@@ -53,6 +54,32 @@ pub const MAX_IMPORT_BYTES: u64 = 32 << 20;
 /// The files one import reads (compose files and dotenv files).
 pub const MAX_IMPORT_FILES: usize = 256;
 
+/// How a user whose stack is this large on purpose raises the budget.
+pub(crate) const RAISE_BYTES: &str =
+    "for a stack this large on purpose, raise the budget: `infrac import --max-bytes 128M`";
+
+/// What one import may take in: bytes (every file read, and each merge of
+/// a resolved file again) and files. The default is
+/// [`MAX_IMPORT_BYTES`] and [`MAX_IMPORT_FILES`]; `infrac import
+/// --max-bytes` raises the bytes for a stack known to be larger (a
+/// generated one of 100,000 services is 46.5 MB). The other bounds on
+/// hostile input (a file's own size, alias expansion, interpolation, the
+/// chain depth) do not move with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub bytes: u64,
+    pub files: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            bytes: MAX_IMPORT_BYTES,
+            files: MAX_IMPORT_FILES,
+        }
+    }
+}
+
 pub(crate) struct Resolver<'s> {
     loader: &'s dyn Loader,
     sources: &'s mut Sources,
@@ -88,8 +115,9 @@ pub(crate) struct Resolver<'s> {
     chain: Vec<(PathBuf, FileId)>,
     /// The services whose `extends` is being resolved: a cycle guard.
     extending: Vec<(FileId, String)>,
-    /// What the import has taken in so far (bytes, files).
+    /// What the import has taken in so far (bytes, files), and what it may.
     taken: (u64, usize),
+    budget: Budget,
     /// The project's variables (`.env`), interpolated into every file as
     /// it is read, before its `extends` and `env_file` are followed.
     pub vars: super::interp::Vars,
@@ -100,7 +128,7 @@ pub(crate) struct Resolver<'s> {
 }
 
 impl<'s> Resolver<'s> {
-    pub fn new(loader: &'s dyn Loader, sources: &'s mut Sources) -> Self {
+    pub fn new(loader: &'s dyn Loader, sources: &'s mut Sources, budget: Budget) -> Self {
         Resolver {
             loader,
             sources,
@@ -115,6 +143,7 @@ impl<'s> Resolver<'s> {
             chain: Vec::new(),
             extending: Vec::new(),
             taken: (0, 0),
+            budget,
             vars: super::interp::Vars::new(),
             diagnostics: Vec::new(),
             had_include: false,
@@ -311,7 +340,7 @@ impl<'s> Resolver<'s> {
         at: Span,
     ) -> Result<Result<FileId, std::io::Error>, Diagnostic> {
         self.count(at)?;
-        let left = MAX_IMPORT_BYTES.saturating_sub(self.taken.0);
+        let left = self.budget.bytes.saturating_sub(self.taken.0);
         let shown = self.display(from, rel);
         match self.loader.text(path, left.min(MAX_FILE)) {
             Ok(text) => {
@@ -319,10 +348,12 @@ impl<'s> Resolver<'s> {
                 Ok(Ok(self.sources.add(shown, text)))
             }
             Err(LoadError::Io(e)) => Ok(Err(e)),
-            Err(LoadError::TooLarge { limit }) if limit < MAX_FILE => Err(self.over_budget(
-                at,
-                format!("{shown} would take it past {MAX_IMPORT_BYTES} bytes"),
-            )),
+            Err(LoadError::TooLarge { limit }) if limit < MAX_FILE => Err(self
+                .over_budget(
+                    at,
+                    format!("{shown} would take it past {} bytes", self.budget.bytes),
+                )
+                .note(RAISE_BYTES)),
             Err(refused) => Err(crate::compile::refusal(
                 self.sources,
                 &refused,
@@ -332,25 +363,24 @@ impl<'s> Resolver<'s> {
         }
     }
 
-    /// Counts one more file read, refusing the one past [`MAX_IMPORT_FILES`].
+    /// Counts one more file read, refusing the one past the budget.
     fn count(&mut self, at: Span) -> Result<(), Diagnostic> {
         self.taken.1 += 1;
-        if self.taken.1 > MAX_IMPORT_FILES {
-            return Err(
-                self.over_budget(at, format!("it names more than {MAX_IMPORT_FILES} files"))
-            );
+        if self.taken.1 > self.budget.files {
+            let why = format!("it names more than {} files", self.budget.files);
+            return Err(self.over_budget(at, why));
         }
         Ok(())
     }
 
-    /// Charges `bytes` taken in, refusing past [`MAX_IMPORT_BYTES`].
+    /// Charges `bytes` taken in, refusing past the budget.
     fn charge(&mut self, bytes: u64, at: Span) -> Result<(), Diagnostic> {
         self.taken.0 = self.taken.0.saturating_add(bytes);
-        if self.taken.0 > MAX_IMPORT_BYTES {
+        if self.taken.0 > self.budget.bytes {
             return Err(self.over_budget(
                 at,
-                format!("it takes in more than {MAX_IMPORT_BYTES} bytes (files read, and included files each time they are merged in)"),
-            ));
+                format!("it takes in more than {} bytes (files read, and included files each time they are merged in)", self.budget.bytes),
+            ).note(RAISE_BYTES));
         }
         Ok(())
     }
@@ -416,7 +446,7 @@ impl Resolver<'_> {
         name: String,
     ) -> std::io::Result<(FileId, Vec<(Node, Node)>)> {
         self.taken.1 += 1;
-        let left = MAX_IMPORT_BYTES.saturating_sub(self.taken.0);
+        let left = self.budget.bytes.saturating_sub(self.taken.0);
         let text = match self.loader.text(path, left.min(MAX_FILE)) {
             Ok(text) => text,
             Err(LoadError::Io(e)) => return Err(e),

@@ -18,12 +18,21 @@ use libyaml_safer::{Event, EventData, MappingStyle, ScalarStyle, SequenceStyle};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{FileId, Span};
 /// How many nodes alias expansion may create before the file is refused
-/// (a "billion laughs" file would otherwise exhaust memory). Nodes written
-/// out are not counted: the file's size bounds them, and a stack of
-/// 100,000 services has millions. Half a million expanded nodes take
-/// about 140 MB; two million took 560 MB (the fuzzing page's adversarial
-/// run holds an import to 200 MB).
+/// (a "billion laughs" file would otherwise exhaust memory), beyond one
+/// per [`BYTES_PER_EXPANDED_NODE`] of the file. Nodes written out are not
+/// counted: the file's size bounds them, and a stack of 100,000 services
+/// has millions. Half a million expanded nodes take about 140 MB; two
+/// million took 560 MB (the fuzzing page's adversarial run holds an
+/// import of a small file to 200 MB).
 const MAX_NODES: usize = 500_000;
+
+/// A large file may expand proportionally more: a generated stack of
+/// 100,000 services that each merge one extension anchor (46.5 MB)
+/// expands about 700,000 nodes. One expanded node per 16 bytes keeps the
+/// expansion within the order of the nodes the file writes out itself
+/// (a node takes at least a few bytes), so a bomb still cannot grow
+/// faster than the file, and a small file keeps the half-million bound.
+const BYTES_PER_EXPANDED_NODE: usize = 16;
 
 /// How deep collections may nest.
 const MAX_DEPTH: usize = 200;
@@ -314,10 +323,11 @@ impl Builder {
 
     fn count(&mut self, n: usize, at: usize) -> Result<(), Diagnostic> {
         self.nodes += n;
-        if self.nodes > MAX_NODES {
+        let most = MAX_NODES + self.len / BYTES_PER_EXPANDED_NODE;
+        if self.nodes > most {
             return Err(self.invalid(
                 at,
-                "the YAML's aliases expand to more than half a million nodes",
+                format!("the YAML's aliases expand to more than {most} nodes"),
             ));
         }
         Ok(())
@@ -631,6 +641,39 @@ mod tests {
 
     fn tree(text: &str) -> Node {
         parse(FileId(0), text).map(|p| p.root).expect("parses")
+    }
+
+    /// A large stack that merges an anchor into every service expands
+    /// past the half-million bound that holds a small file (26,000
+    /// merges of a 10-key anchor: 546,000 nodes), within its allowance of
+    /// one node per 16 bytes (a 1 MB file); the same merges in a file cut
+    /// to 20 bytes a service (520 KB) are refused. The generated stack of
+    /// 100,000 services (issue 14's benchmark) was refused before.
+    #[test]
+    fn alias_expansion_is_bounded_in_proportion_to_the_file() {
+        let base: Vec<String> = (0..10).map(|k| format!("k{k}: v")).collect();
+        let file = |pad: &str| {
+            let mut text = format!("x-base: &b {{{}}}\nservices:\n", base.join(", "));
+            for i in 0..26_000 {
+                text.push_str(&format!("  s{i:05}: {{<<: *b{pad}}}\n"));
+            }
+            text
+        };
+        let large = file(", image: registry.example/app:1.0.0");
+        assert!(large.len() > 1_000_000, "{}", large.len());
+        let root = tree(&large);
+        let services = root.get("services").expect("services");
+        let last = services.get("s25999").expect("the last service");
+        assert!(last.get("k9").is_some(), "merged");
+
+        let small = file("");
+        assert!(small.len() < 550_000, "{}", small.len());
+        let refused = parse(FileId(0), &small).err().expect("refused");
+        assert!(
+            refused.message.contains("aliases expand to more than"),
+            "{}",
+            refused.message
+        );
     }
 
     #[test]
