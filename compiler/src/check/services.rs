@@ -62,6 +62,10 @@ impl<'a> Ctx<'a> {
             self.ids.remove(&DeclKind::Network);
         }
         let merged: Vec<Merged<'a>> = decls.iter().map(|d| self.merge(d)).collect();
+        // A `Service` is large: doubling to the next power of two wasted
+        // up to half of the model's biggest vector, and held both halves
+        // while it moved.
+        model.services.reserve_exact(merged.len());
         for m in &merged {
             let service = self.service(m, model);
             model.services.push(service);

@@ -185,7 +185,16 @@ impl Staged {
         };
         fs::write(staging.path.join(MARKER), manifest(&self.paths))
             .map_err(|e| format!("cannot write the marker file: {e}"))?;
+        sync_written(&staging.path).map_err(|e| {
+            format!(
+                "cannot flush the new output to disk: {e}; {} was left as it was",
+                self.dir.display()
+            )
+        })?;
         staging.swap_into(&self.dir, &self.parent)?;
+        // The renames themselves, once: the entries of the parent.
+        // Best effort: the output is in place either way.
+        let _ = fs::File::open(&self.parent).and_then(|d| d.sync_all());
         // The parents hold the output now.
         self.created.clear();
         Ok(self.bytes)
@@ -199,6 +208,39 @@ impl Drop for Staged {
         drop(self.staging.take());
         remove_created(&self.created);
     }
+}
+
+/// Makes every file written into the staging directory durable before it
+/// replaces the output, so a power cut leaves the old output or the whole
+/// new one, never a new directory of empty files: one `syncfs` of the file
+/// system that holds it (a single call however many files; an fsync per
+/// file would wait on the disk once per file). Elsewhere than Linux, each
+/// file is synced (there is no `syncfs`).
+#[cfg(target_os = "linux")]
+fn sync_written(staging: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let dir = fs::File::open(staging)?;
+    // SAFETY: syncfs reads nothing but the open descriptor it is given.
+    match unsafe { libc::syncfs(dir.as_raw_fd()) } {
+        0 => Ok(()),
+        _ => Err(std::io::Error::last_os_error()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn sync_written(staging: &Path) -> std::io::Result<()> {
+    let mut todo = vec![staging.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in fs::read_dir(&d)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                todo.push(entry.path());
+            } else {
+                fs::File::open(entry.path())?.sync_all()?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Removes the directories a failed build created, innermost first, as

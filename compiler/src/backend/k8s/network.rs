@@ -1,15 +1,12 @@
-//! Who reaches what: Services (ClusterIP, headless, LoadBalancer), the
-//! Ingresses that routes become, and the NetworkPolicies that admit
-//! exactly the program's edges — dependencies, routes, and the address
-//! ranges of published ports — over a namespace that denies everything
-//! else.
+//! Who is addressed how: each service's Services (ClusterIP, headless,
+//! LoadBalancer, and its name in its clients' namespaces). The policies
+//! that admit who reaches them are in [`super::policies`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use super::{claim, narrows, protocol, Balancer, Object, Plan};
+use super::{narrows, protocol, Balancer, Object, Plan};
 use crate::backend::yaml::{strings, Map, Node};
 use crate::diagnostics::Diagnostic;
-use crate::ir::Protocol;
 use crate::ir::{Exposure, Port, ServiceId};
 
 /// The ports other pods may reach: every port but `local` ones that no
@@ -41,11 +38,23 @@ fn service_port(p: &Port, port: u16) -> Node {
     Node::Map(m)
 }
 
-pub(super) fn services(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Object> {
-    let mut out = Vec::new();
-    // Each service's LoadBalancers, in plan order, indexed once: scanning
-    // every balancer for every service was 19% of a 100,000-service build.
-    let mut balancers: Vec<Vec<&Balancer>> = vec![Vec::new(); plan.model.services.len()];
+/// Every service's Services (ClusterIP, headless, LoadBalancers, and the
+/// ExternalName Services of it in its clients' namespaces), built one
+/// service at a time ([`Services::of`]).
+pub(super) struct Services<'p> {
+    /// Each service's LoadBalancers, in plan order, indexed once:
+    /// scanning every balancer for every service was 19% of a
+    /// 100,000-service build.
+    balancers: Vec<Vec<&'p Balancer>>,
+    /// The namespaces each service is reached from besides its own.
+    crossings: Vec<Vec<&'p str>>,
+}
+
+/// The Services of the program, and the warnings of the `local` ports
+/// that get none.
+pub(super) fn services<'p>(plan: &'p Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Services<'p> {
+    let n = plan.model.services.len();
+    let mut balancers: Vec<Vec<&Balancer>> = vec![Vec::new(); n];
     for b in &plan.balancers {
         balancers[b.service.index()].push(b);
     }
@@ -71,6 +80,22 @@ pub(super) fn services(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Ve
                 );
             }
         }
+    }
+    let mut crossed: Vec<Vec<&str>> = vec![Vec::new(); n];
+    for (namespace, server) in crossings(plan) {
+        crossed[server.index()].push(namespace);
+    }
+    Services {
+        balancers,
+        crossings: crossed,
+    }
+}
+
+impl Services<'_> {
+    /// The Services of service `i`, in the order they are written.
+    pub(super) fn of(&self, plan: &Plan<'_>, i: usize) -> Vec<Object> {
+        let mut out = Vec::new();
+        let id = ServiceId(i as u32);
         let ports = cluster_ports(plan, id);
         if !ports.is_empty() {
             let mut spec = Map::new();
@@ -108,29 +133,34 @@ pub(super) fn services(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Ve
             o.body.insert("spec", spec);
             out.push(o);
         }
-        for b in &balancers[i] {
+        for b in &self.balancers[i] {
             out.push(balancer(plan, b));
         }
+        for namespace in &self.crossings[i] {
+            out.push(external_name(plan, namespace, id));
+        }
+        out
     }
-    for (namespace, server) in crossings(plan) {
-        let ns = plan.namespace_of(server);
-        let name = plan.name(server);
-        let mut spec = Map::new();
-        spec.insert("type", "ExternalName")
-            .insert("externalName", format!("{name}.{ns}.svc.cluster.local"));
-        let mut o = Object::new(
-            "v1",
-            "Service",
-            plan.metadata_in(namespace, name, Some(server), Map::new()),
-        )
-        .note(format!(
-            "`{}` runs in namespace `{ns}`: its name here leads there, for the pods of `{namespace}` that may reach it.",
-            plan.service(server).name
-        ));
-        o.body.insert("spec", spec);
-        out.push(o);
-    }
-    out
+}
+
+/// The name of `server` in its client's `namespace`, leading to its own.
+fn external_name(plan: &Plan<'_>, namespace: &str, server: ServiceId) -> Object {
+    let ns = plan.namespace_of(server);
+    let name = plan.name(server);
+    let mut spec = Map::new();
+    spec.insert("type", "ExternalName")
+        .insert("externalName", format!("{name}.{ns}.svc.cluster.local"));
+    let mut o = Object::new(
+        "v1",
+        "Service",
+        plan.metadata_in(namespace, name, Some(server), Map::new()),
+    )
+    .note(format!(
+        "`{}` runs in namespace `{ns}`: its name here leads there, for the pods of `{namespace}` that may reach it.",
+        plan.service(server).name
+    ));
+    o.body.insert("spec", spec);
+    o
 }
 
 /// The servers reached from another namespace (a dependency or a route
@@ -209,292 +239,4 @@ fn balancer(plan: &Plan<'_>, b: &Balancer) -> Object {
     }
     o.body.insert("spec", spec);
     o
-}
-
-/// A port and protocol a policy admits.
-type PortKey = (u16, Protocol);
-
-fn policy_ports(ports: &BTreeSet<PortKey>) -> Node {
-    Node::Seq(
-        ports
-            .iter()
-            .map(|(port, proto)| {
-                let mut m = Map::new();
-                m.insert("protocol", protocol(*proto)).insert("port", *port);
-                Node::Map(m)
-            })
-            .collect(),
-    )
-}
-
-fn pods(plan: &Plan<'_>, id: ServiceId) -> Map {
-    let mut m = Map::new();
-    m.insert("matchLabels", plan.selector(id));
-    m
-}
-
-fn namespace_selector(name: &str) -> Map {
-    let mut labels = Map::new();
-    labels.insert("kubernetes.io/metadata.name", name);
-    let mut m = Map::new();
-    m.insert("matchLabels", labels);
-    m
-}
-
-/// `default-deny` and `allow-dns` of one namespace: nothing talks but by
-/// the policies that follow, and every pod resolves names.
-fn fence(plan: &Plan<'_>, namespace: &str) -> [Object; 2] {
-    let fenced = |name: &str, spec: Map| {
-        let mut o = Object::new(
-            "networking.k8s.io/v1",
-            "NetworkPolicy",
-            plan.metadata_in(namespace, name, None, Map::new()),
-        );
-        o.body.insert("spec", spec);
-        o
-    };
-    let mut deny = Map::new();
-    deny.insert("podSelector", Map::new())
-        .insert("policyTypes", strings(&["Ingress", "Egress"]));
-    let mut dns_peer = Map::new();
-    dns_peer.insert("namespaceSelector", namespace_selector("kube-system"));
-    let mut kube_dns = Map::new();
-    kube_dns.insert("k8s-app", "kube-dns");
-    let mut pod_selector = Map::new();
-    pod_selector.insert("matchLabels", kube_dns);
-    dns_peer.insert("podSelector", pod_selector);
-    let dns_ports: BTreeSet<PortKey> = [(53, Protocol::Udp), (53, Protocol::Tcp)].into();
-    [
-        fenced("default-deny", deny).note(
-            "Nothing reaches a pod and a pod reaches nothing, except by the policies that follow.",
-        ),
-        fenced(
-            "allow-dns",
-            spec_for(
-                Map::new(),
-                "Egress",
-                vec![rule("to", vec![Node::Map(dns_peer)], &dns_ports)],
-            ),
-        )
-        .note("Every pod may resolve names through kube-dns."),
-    ]
-}
-
-fn policy(plan: &Plan<'_>, name: &str, service: Option<ServiceId>, spec: Map) -> Object {
-    let mut o = Object::new(
-        "networking.k8s.io/v1",
-        "NetworkPolicy",
-        plan.metadata(name, service, Map::new()),
-    );
-    o.body.insert("spec", spec);
-    o
-}
-
-/// `podSelector` and `policyTypes` of a policy for one direction.
-fn spec_for(selector: Map, direction: &str, rules: Vec<Node>) -> Map {
-    let mut spec = Map::new();
-    spec.insert("podSelector", selector)
-        .insert("policyTypes", strings(&[direction]));
-    let key = if direction == "Ingress" {
-        "ingress"
-    } else {
-        "egress"
-    };
-    spec.insert(key, Node::Seq(rules));
-    spec
-}
-
-fn rule(peer_key: &str, peers: Vec<Node>, ports: &BTreeSet<PortKey>) -> Node {
-    let mut m = Map::new();
-    m.insert(peer_key, Node::Seq(peers))
-        .insert("ports", policy_ports(ports));
-    Node::Map(m)
-}
-
-pub(super) fn policies(plan: &Plan<'_>, diagnostics: &mut Vec<Diagnostic>) -> Vec<Object> {
-    let mut out = Vec::new();
-    let mut taken: super::Taken = ["default-deny", "allow-dns"].map(String::from).into();
-    for (ns, _) in &plan.namespaces {
-        out.extend(fence(plan, ns));
-    }
-    for ((client, server), ports) in edges(plan, diagnostics) {
-        let (c, s) = (plan.name(client), plan.name(server));
-        let mut to = Map::new();
-        to.insert("podSelector", pods(plan, server));
-        let across = plan.namespace_of(client) != plan.namespace_of(server);
-        if across {
-            to.insert(
-                "namespaceSelector",
-                namespace_selector(plan.namespace_of(server)),
-            );
-        }
-        out.push(
-            policy(
-                plan,
-                &claim(&mut taken, &format!("egress-{c}-to-{s}")),
-                Some(client),
-                spec_for(
-                    pods(plan, client),
-                    "Egress",
-                    vec![rule("to", vec![Node::Map(to)], &ports)],
-                ),
-            )
-            .note(format!(
-                "`{}` depends on `{}`: it may connect.",
-                plan.service(client).name,
-                plan.service(server).name
-            )),
-        );
-        let mut from = Map::new();
-        from.insert("podSelector", pods(plan, client));
-        if across {
-            from.insert(
-                "namespaceSelector",
-                namespace_selector(plan.namespace_of(client)),
-            );
-        }
-        out.push(
-            policy(
-                plan,
-                &claim(&mut taken, &format!("ingress-{c}-to-{s}")),
-                Some(server),
-                spec_for(
-                    pods(plan, server),
-                    "Ingress",
-                    vec![rule("from", vec![Node::Map(from)], &ports)],
-                ),
-            )
-            .note(format!(
-                "`{}` depends on `{}`: it is let in.",
-                plan.service(client).name,
-                plan.service(server).name
-            )),
-        );
-    }
-    let mut routed: BTreeMap<ServiceId, (BTreeSet<&str>, BTreeSet<PortKey>)> = BTreeMap::new();
-    for r in &plan.routes {
-        let Some(ingress) = &r.ingress else { continue };
-        let route = plan.route(r);
-        if let Some(p) = plan.service(route.target).port(route.port) {
-            let entry = routed.entry(route.target).or_default();
-            entry
-                .0
-                .insert(super::routes::controller_namespace(ingress.class));
-            entry.1.insert((p.container, p.protocol));
-        }
-    }
-    for (target, (namespaces, ports)) in routed {
-        let from: Vec<Node> = namespaces
-            .iter()
-            .map(|ns| {
-                let mut from = Map::new();
-                from.insert("namespaceSelector", namespace_selector(ns));
-                Node::Map(from)
-            })
-            .collect();
-        let list: Vec<String> = namespaces.iter().map(|n| format!("`{n}`")).collect();
-        out.push(
-            policy(
-                plan,
-                &claim(&mut taken, &format!("ingress-controller-to-{}", plan.name(target))),
-                Some(target),
-                spec_for(pods(plan, target), "Ingress", vec![rule("from", from, &ports)]),
-            )
-            .note(format!("Routes lead here through the ingress controller in {}; the Ingress holds any allowlist.", list.join(", "))),
-        );
-    }
-    for b in &plan.balancers {
-        let s = plan.service(b.service);
-        let nets: Vec<String> = match &b.exposure {
-            Exposure::Restricted(nets) => nets.iter().map(|n| n.to_string()).collect(),
-            _ => vec!["0.0.0.0/0".to_string(), "::/0".to_string()],
-        };
-        let peers = nets
-            .iter()
-            .map(|cidr| {
-                let mut block = Map::new();
-                block.insert("cidr", cidr.as_str());
-                let mut m = Map::new();
-                m.insert("ipBlock", block);
-                Node::Map(m)
-            })
-            .collect();
-        let ports: BTreeSet<PortKey> = b
-            .ports
-            .iter()
-            .map(|p| (s.ports[*p].container, s.ports[*p].protocol))
-            .collect();
-        out.push(
-            policy(
-                plan,
-                &claim(&mut taken, &format!("external-to-{}", b.name)),
-                Some(b.service),
-                spec_for(
-                    pods(plan, b.service),
-                    "Ingress",
-                    vec![rule("from", peers, &ports)],
-                ),
-            )
-            .note(format!(
-                "The LoadBalancer `{}` lets these addresses in.",
-                b.name
-            )),
-        );
-    }
-    out
-}
-
-/// Every (client, server) pair that may talk, with the server's ports:
-/// declared dependencies (to the server's non-local ports), and routes
-/// that hand on no more than `internal` reach, which the proxy itself
-/// forwards inside the cluster.
-fn edges(
-    plan: &Plan<'_>,
-    diagnostics: &mut Vec<Diagnostic>,
-) -> BTreeMap<(ServiceId, ServiceId), BTreeSet<PortKey>> {
-    let mut edges: BTreeMap<(ServiceId, ServiceId), BTreeSet<PortKey>> = BTreeMap::new();
-    for (i, s) in plan.model.services.iter().enumerate() {
-        let client = ServiceId(i as u32);
-        for (server, span) in &s.depends {
-            let d = plan.service(*server);
-            let ports: BTreeSet<PortKey> = d
-                .ports
-                .iter()
-                .filter(|p| p.declared != Exposure::Local)
-                .map(|p| (p.container, p.protocol))
-                .collect();
-            if ports.is_empty() {
-                if !d.ports.is_empty() {
-                    diagnostics.push(
-                        narrows(
-                            *span,
-                            format!(
-                                "every port of `{}` is `local`: in Kubernetes `{}` cannot reach it",
-                                d.name, s.name
-                            ),
-                        )
-                        .label("no port to connect to")
-                        .help(format!("make the port `{}` needs `internal`", s.name)),
-                    );
-                }
-                continue;
-            }
-            edges.entry((client, *server)).or_default().extend(ports);
-        }
-    }
-    // A route absorbed into another's Ingress is served by the controller.
-    for r in plan
-        .routes
-        .iter()
-        .filter(|r| r.ingress.is_none() && !r.absorbed)
-    {
-        let route = plan.route(r);
-        if let Some(p) = plan.service(route.target).port(route.port) {
-            edges
-                .entry((r.proxy, route.target))
-                .or_default()
-                .insert((p.container, p.protocol));
-        }
-    }
-    edges
 }

@@ -219,11 +219,26 @@ pub(super) fn matcher_slug(matcher: &str) -> String {
     }
 }
 
-pub(super) fn ingresses(plan: &Plan<'_>) -> Vec<Object> {
-    plan.routes
-        .iter()
-        .filter_map(|r| Some(ingress(plan, r, r.ingress.as_ref()?)))
-        .collect()
+/// The routes that become Ingresses, as indexes into `plan.routes`, by
+/// the service they lead to (whose file holds them), in plan order.
+pub(super) fn ingresses(plan: &Plan<'_>) -> Vec<Vec<usize>> {
+    let mut by_target = vec![Vec::new(); plan.model.services.len()];
+    for (k, r) in plan.routes.iter().enumerate() {
+        if r.ingress.is_some() {
+            by_target[plan.route(r).target.index()].push(k);
+        }
+    }
+    by_target
+}
+
+/// The Ingress of the route `plan.routes[k]`, which has one.
+pub(super) fn ingress_of(plan: &Plan<'_>, k: usize) -> Object {
+    let r = &plan.routes[k];
+    let ing = r
+        .ingress
+        .as_ref()
+        .expect("only routes with an Ingress are listed");
+    ingress(plan, r, ing)
 }
 
 /// The allowlist annotations of a controller.
