@@ -5,7 +5,7 @@
 //! numbered in declared-name order while the model's list had `default`
 //! sorted in, so a service on `private` landed on its neighbour).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

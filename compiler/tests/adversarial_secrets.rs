@@ -6,12 +6,12 @@
 //! is a false positive and fails the test. The figures are printed:
 //!
 //! ```text
-//! cargo test --test adversarial_secrets -- --nocapture
+//! cargo test --test all adversarial_secrets:: -- --nocapture
 //! ```
 //!
 //! Skips when `../shared` is absent.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! The binary as a user runs it: exit codes, output formats, explain.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

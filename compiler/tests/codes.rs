@@ -2,7 +2,7 @@
 //! whose title names it, every checker code has fixtures, and no page or
 //! fixture exists for a code that does not.
 
-mod common;
+use crate::common;
 
 use common::*;
 use infrac::diagnostics::Code;

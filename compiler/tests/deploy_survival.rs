@@ -9,7 +9,7 @@
 //! port) or runs two databases on one volume, an external secret looked up
 //! under the wrong name, replicas compose silently drops.
 
-mod common;
+use crate::common;
 
 use common::*;
 use infrac::backend::Target;

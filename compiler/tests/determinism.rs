@@ -16,7 +16,7 @@
 //! The trees are read from whatever the binary wrote, so a new target
 //! (Terraform) is covered as soon as it writes files.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

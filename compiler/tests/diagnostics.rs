@@ -10,7 +10,7 @@
 //! behind the project, written as a new user would write them; each must be
 //! rejected, and its report is snapshotted as `incident-NAME`.
 
-mod common;
+use crate::common;
 
 use common::*;
 use infrac::backend::Target;

@@ -6,7 +6,7 @@
 //! regressions (`a-b` and `a_b` sharing one id, a quote in a route host
 //! ending the DOT string) are cases of the same property.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -6,11 +6,9 @@
 //! warning), never widen one. This is what keeps the backends honest as
 //! they grow.
 
-mod common;
-#[path = "exposure/k8s_reach.rs"]
-mod k8s_reach;
-#[path = "exposure/terraform_rules.rs"]
-mod terraform_rules;
+use crate::common;
+use crate::k8s_reach;
+use crate::terraform_rules;
 
 use std::collections::BTreeMap;
 

@@ -4,8 +4,8 @@
 //! Plus the `infrac fmt` command line: in-place rewrite, `--check`, and a
 //! file with a syntax error left untouched.
 
-mod common;
-mod unspanned;
+use crate::common;
+use crate::unspanned;
 
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,7 @@
 //! and an example that does not build is reported and the rest go on).
 //! `INSTA_GLOB_FILTER=quickstart/*` narrows a run to one example.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

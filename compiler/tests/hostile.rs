@@ -3,7 +3,7 @@
 //! without end (a device) fails the test instead of hanging it. The map of
 //! every failure of the issue to its test is in book/src/internals/fuzzing.md.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

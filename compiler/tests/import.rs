@@ -6,10 +6,10 @@
 //! compose, its published ports are never wider than the original's, and
 //! `docker compose config -q` (where installed) accepts the result.
 
-mod common;
+use crate::common;
 #[path = "import/published.rs"]
 mod published;
-mod unspanned;
+use crate::unspanned;
 
 use std::path::{Path, PathBuf};
 

@@ -4,7 +4,7 @@
 //! real stacks (`../shared/corpus`, skipped when absent) at their YAML
 //! lines.
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -3,7 +3,7 @@
 //! allow, tags, and the project's `.env`. Each import-only code (6xxx) has
 //! a failing and a near-miss fixture under `import-fixtures/CODE/`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

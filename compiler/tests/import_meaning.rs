@@ -2,7 +2,7 @@
 //! or is reported at its YAML line: swarm's routing-mesh publishing, the
 //! replicas, and the Service a data store needs on Kubernetes.
 
-mod common;
+use crate::common;
 
 use common::*;
 use infrac::backend::Target;

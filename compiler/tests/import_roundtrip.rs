@@ -12,11 +12,8 @@
 //! the course stacks keep every connection of the source: the reach reader
 //! of the exposure tests finds each edge in the generated manifests.
 
-mod common;
-// The reader serves the exposure tests too; this one uses a part of it.
-#[allow(dead_code)]
-#[path = "exposure/k8s_reach.rs"]
-mod k8s_reach;
+use crate::common;
+use crate::k8s_reach;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

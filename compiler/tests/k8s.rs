@@ -7,7 +7,7 @@
 //! venv of `scripts/validate-outputs.sh`), the realistic program must pass
 //! both with no failed check.
 
-mod common;
+use crate::common;
 #[path = "k8s/output.rs"]
 mod output;
 

@@ -7,7 +7,7 @@
 //! coincidence with a fixture, and each is also checked in pieces (its
 //! halves), so a value cut across two lines still counts.
 
-mod common;
+use crate::common;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};

@@ -5,7 +5,7 @@
 //! with the stack prefix (secrets over 64); Kubernetes and Terraform carry
 //! every name.
 
-mod common;
+use crate::common;
 
 use common::*;
 use infrac::backend::{Artifact, Target};

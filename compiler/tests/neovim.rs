@@ -5,7 +5,7 @@
 //! code action fixes it. Skipped when `nvim` is not installed (Debian's
 //! package is 0.7, which the page promises to work on).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -29,15 +29,11 @@
 //! beyond what the checker computed shows up as a Kubernetes reach wider
 //! than the effective level, or as a forward the model does not have.
 
-mod common;
-#[allow(dead_code)]
-#[path = "exposure/k8s_reach.rs"]
-mod k8s_reach;
+use crate::k8s_reach;
+use crate::proxies;
+use crate::terraform_rules;
 #[path = "reach_oracle/programs.rs"]
 mod programs;
-mod proxies;
-#[path = "exposure/terraform_rules.rs"]
-mod terraform_rules;
 
 use std::collections::{BTreeMap, BTreeSet};
 

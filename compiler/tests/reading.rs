@@ -4,7 +4,7 @@
 //! by the real binary. Each code has its failing case and its near miss
 //! (the same input one step from the refusal, accepted).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! Random and truncated input never panics: the checker returns findings
 //! for anything, and a panic (exit 101 in the binary) is always a bug.
 
-mod common;
+use crate::common;
 
 use common::*;
 use infrac::backend::{self, Options, Target};

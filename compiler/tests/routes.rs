@@ -16,8 +16,8 @@
 //! A target may refuse a route it cannot realise (E5015, E5016, E5017),
 //! never turn it into a comment.
 
-mod common;
-mod proxies;
+use crate::common;
+use crate::proxies;
 
 use std::collections::BTreeMap;
 

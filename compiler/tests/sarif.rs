@@ -4,7 +4,7 @@
 //! incident and example, file names that are not plain URI paths, and the
 //! binary's own output with `--book-url`.
 
-mod common;
+use crate::common;
 
 use std::sync::OnceLock;
 

@@ -3,7 +3,7 @@
 //! every ```inf warning block checks with exit 0 but warns. Skipped when
 //! `../shared` is absent (a user's clone).
 
-mod common;
+use crate::common;
 
 use common::*;
 

@@ -2,7 +2,7 @@
 //! checks as the base of a service, and the catalogue classifies the images
 //! the sketch relies on.
 
-mod common;
+use crate::common;
 
 use common::*;
 use infrac::ir::Class;

@@ -3,27 +3,30 @@
 //! names of its own: which images are data stores and which admin tools is
 //! data, kept beside the templates.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::catalogue_table::Table;
 use super::Ctx;
 use crate::ast::{DeclKind, Stmt, Value, ValueKind};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::Class;
-use crate::span::Span;
+use crate::span::{FileId, Span};
 
-/// One image the catalogue knows.
+/// One image the catalogue knows. The stdlib's entries borrow the embedded
+/// text (they are built for every compilation: no allocation each).
 #[derive(Debug, Clone)]
 pub struct Entry {
     /// The repository path, as written (matched through [`repository_path`]).
-    pub image: String,
+    pub image: Cow<'static, str>,
     /// `image`'s [`repository_path`], computed once: every service's image
     /// is matched against every entry.
-    pub path: String,
+    pub path: Cow<'static, str>,
     pub class: Class,
     /// The ports the image listens on.
-    pub ports: Vec<u16>,
+    pub ports: Cow<'static, [u16]>,
     /// The documentation page its classification comes from.
-    pub source: Option<String>,
+    pub source: Option<Cow<'static, str>>,
     /// A remote shell or desktop: every port it publishes is remote
     /// administration.
     pub remote_admin: bool,
@@ -38,8 +41,11 @@ pub struct Catalogue {
     /// In declaration order; the program's own entries come after the
     /// stdlib's and win.
     entries: Vec<Entry>,
+    /// The stdlib's table, when its rows are the first of `entries`: its
+    /// index narrows a lookup to the rows that can match.
+    table: Option<&'static Table>,
     /// Well-known ports of sensitive classes: port → (class, what it is).
-    ports: BTreeMap<u16, (Class, String)>,
+    ports: BTreeMap<u16, (Class, Cow<'static, str>)>,
 }
 
 /// Whether catalogue entry `entry` names the image at repository path
@@ -61,16 +67,14 @@ fn matches(entry: &str, path: &str) -> bool {
 impl Catalogue {
     /// The class of an image, and the catalogue entry that matched.
     pub fn classify(&self, image: &str) -> Option<(Class, &str)> {
-        self.entry(image, false)
-            .map(|e| (e.class, e.image.as_str()))
+        self.entry(image, false).map(|e| (e.class, &*e.image))
     }
 
     /// The entry for `image`: the program's own entries first, unless
     /// `stdlib_only` (what the stdlib says the image is, for provenance).
     pub fn entry(&self, image: &str, stdlib_only: bool) -> Option<&Entry> {
         let path = repository_path(image);
-        self.entries
-            .iter()
+        self.candidates(&path)
             .rev()
             .filter(|e| e.stdlib || !stdlib_only)
             .find(|e| matches(&e.path, &path))
@@ -79,10 +83,19 @@ impl Catalogue {
     /// The catalogue entry naming `image` as a remote shell or desktop.
     pub fn remote_admin(&self, image: &str) -> Option<&str> {
         let path = repository_path(image);
-        self.entries
-            .iter()
+        self.candidates(&path)
             .find(|e| e.remote_admin && matches(&e.path, &path))
-            .map(|e| e.image.as_str())
+            .map(|e| &*e.image)
+    }
+
+    /// The entries that can match an image at repository path `path`, in
+    /// declaration order: the table's rows its index gives, then every
+    /// entry after the table (all of them when there is no table).
+    fn candidates<'s>(&'s self, path: &str) -> impl DoubleEndedIterator<Item = &'s Entry> + 's {
+        let rows = self.table.map_or(0, |t| t.entries.len());
+        let (table, rest) = self.entries.split_at(rows);
+        let indexed = self.table.map_or(&[][..], |t| t.candidates(path));
+        indexed.iter().map(move |&i| &table[i as usize]).chain(rest)
     }
 
     /// The stdlib entry naming `image` as an application that serves its
@@ -94,7 +107,7 @@ impl Catalogue {
     pub fn serves_users_on(&self, image: &str, port: u16) -> Option<&str> {
         self.entry(image, true)
             .filter(|e| e.class == Class::App && e.ports.contains(&port))
-            .map(|e| e.image.as_str())
+            .map(|e| &*e.image)
     }
 
     /// Every entry, in declaration order.
@@ -104,7 +117,27 @@ impl Catalogue {
 
     /// What a well-known port usually is, for the unclassified-port warning.
     pub fn port(&self, port: u16) -> Option<(Class, &str)> {
-        self.ports.get(&port).map(|(c, s)| (*c, s.as_str()))
+        self.ports.get(&port).map(|(c, s)| (*c, &**s))
+    }
+
+    /// The stdlib's entries and ports from its scanned table, as the
+    /// parsed catalogue gives them, pointing into file `file`.
+    fn add_table(&mut self, table: &'static Table, file: FileId) {
+        debug_assert!(self.entries.is_empty(), "the table's rows come first");
+        self.table = Some(table);
+        self.entries.extend(table.entries.iter().map(|row| Entry {
+            image: Cow::Borrowed(row.image),
+            path: Cow::Borrowed(&*row.path),
+            class: row.class,
+            ports: Cow::Borrowed(row.ports.as_slice()),
+            source: row.source.map(Cow::Borrowed),
+            remote_admin: row.remote_admin,
+            stdlib: true,
+            span: Span::new(file, row.key.0, row.key.1),
+        }));
+        for &(port, class, what) in &table.ports {
+            self.ports.insert(port, (class, Cow::Borrowed(what)));
+        }
     }
 }
 
@@ -128,8 +161,12 @@ pub fn repository_path(image: &str) -> String {
 }
 
 impl<'a> Ctx<'a> {
-    /// Builds the catalogue from every `class` item in the tables.
+    /// Builds the catalogue: the stdlib's scanned table when it was read
+    /// as one (`stdlib_table`), then every `class` item in the tables.
     pub(super) fn load_catalogue(&mut self) {
+        if let Some((table, file)) = self.stdlib_table {
+            self.catalogue.add_table(table, file);
+        }
         let decls: Vec<_> = self.all_class_decls.clone();
         for (decl, stdlib) in decls {
             let Some(class) = Class::parse(&decl.name.node) else {
@@ -169,7 +206,7 @@ impl<'a> Ctx<'a> {
                         continue;
                     };
                     if let Some(what) = self.string(&e.value, "a catalogue port") {
-                        self.catalogue.ports.insert(port, (class, what));
+                        self.catalogue.ports.insert(port, (class, Cow::Owned(what)));
                     }
                 }
             }
@@ -190,18 +227,19 @@ impl<'a> Ctx<'a> {
         remote_admin: bool,
         stdlib: bool,
     ) {
-        let push = |ctx: &mut Self, image: String, ports: Vec<u16>, source, span| {
-            ctx.catalogue.entries.push(Entry {
-                path: repository_path(&image),
-                image,
-                class,
-                ports,
-                source,
-                remote_admin,
-                stdlib,
-                span,
-            })
-        };
+        let push =
+            |ctx: &mut Self, image: String, ports: Vec<u16>, source: Option<String>, span| {
+                ctx.catalogue.entries.push(Entry {
+                    path: Cow::Owned(repository_path(&image)),
+                    image: Cow::Owned(image),
+                    class,
+                    ports: Cow::Owned(ports),
+                    source: source.map(Cow::Owned),
+                    remote_admin,
+                    stdlib,
+                    span,
+                })
+            };
         let v = self.deref(value);
         match &v.kind {
             ValueKind::Map(entries) => {
@@ -266,6 +304,46 @@ mod tests {
         ctx.load_catalogue();
         assert!(ctx.diagnostics.is_empty(), "{:?}", ctx.diagnostics);
         ctx.catalogue
+    }
+
+    /// The table the checker reads the stdlib catalogue from (scanned, not
+    /// parsed) gives every entry, span and port the parsed file gives, in
+    /// the same order.
+    #[test]
+    fn the_scan_reads_what_the_parser_reads() {
+        let parsed = stdlib_catalogue();
+        let table = super::super::catalogue_table::stdlib()
+            .expect("catalogue.inf is in the form the scan reads");
+        let mut scanned = super::Catalogue::default();
+        scanned.add_table(table, crate::span::FileId(0));
+        assert_eq!(parsed.entries.len(), scanned.entries.len());
+        for (p, s) in parsed.entries.iter().zip(&scanned.entries) {
+            assert_eq!(format!("{p:?}"), format!("{s:?}"));
+        }
+        assert_eq!(
+            format!("{:?}", parsed.ports),
+            format!("{:?}", scanned.ports)
+        );
+        // The table's index finds what a walk of every entry finds.
+        let mut images: Vec<String> = ["nginx:1.27", "acme/redis-tools:1", "localhost:5000/x"]
+            .map(String::from)
+            .to_vec();
+        for e in &parsed.entries {
+            images.push(e.image.to_string());
+            images.push(format!("docker.io/library/{}:1.0", e.image));
+            images.push(format!("mirror.example/hub/{}@sha256:ab", e.image));
+            images.push(format!("acme/{}-exporter", e.image));
+        }
+        for image in &images {
+            for stdlib_only in [false, true] {
+                let (p, s) = (
+                    parsed.entry(image, stdlib_only),
+                    scanned.entry(image, stdlib_only),
+                );
+                assert_eq!(format!("{p:?}"), format!("{s:?}"), "{image}");
+            }
+            assert_eq!(parsed.remote_admin(image), scanned.remote_admin(image));
+        }
     }
 
     /// At least 300 images, each with its class, its ports and the page

@@ -8,6 +8,7 @@
 //! rules ([`rules`]); finally apply `allow` waivers ([`waivers`]).
 
 mod catalogue;
+mod catalogue_table;
 mod exposure;
 mod items;
 mod names;
@@ -29,7 +30,7 @@ use crate::ast::{self, Attribute, Decl, DeclKind, Item, Stmt, Value};
 use crate::diagnostics::{self, Code, Diagnostic};
 use crate::ir::Model;
 use crate::source::Sources;
-use crate::span::Span;
+use crate::span::{FileId, Span};
 use crate::{stdlib, syntax};
 
 /// What checking one parsed file produced. [`crate::compile`] is the
@@ -59,8 +60,6 @@ impl Checked {
     }
 }
 
-/// Parses the catalogue and every `use std/NAME` module of `ast`, adding
-/// their texts to `sources`.
 /// A stdlib module parsed as file `id`. The stdlib is the same text in
 /// every compilation (the catalogue alone is some 300 entries), so each
 /// (module, file id) is parsed once per process and cloned after: a test
@@ -86,7 +85,21 @@ fn parse_module(id: crate::span::FileId, source: &'static str) -> (ast::File, Ve
     parsed
 }
 
-pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, Vec<Diagnostic>) {
+/// The stdlib a program reads: the modules it `use`s, parsed, and the
+/// catalogue, which every program reads.
+#[derive(Debug, Clone, Default)]
+pub struct Modules {
+    /// The parsed modules (the catalogue among them when it could not be
+    /// read as a table).
+    pub files: Vec<ast::File>,
+    /// The catalogue read as a table ([`catalogue_table`]), and its file.
+    catalogue: Option<(&'static catalogue_table::Table, FileId)>,
+}
+
+/// Reads the catalogue and every `use std/NAME` module of `ast`, adding
+/// their texts to `sources`. The catalogue is read as a table, not parsed,
+/// whenever it is in the table's form (it always is, a test says).
+pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Modules, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
     let mut wanted: Vec<&str> = vec![stdlib::CATALOGUE];
     for item in &ast.items {
@@ -118,7 +131,7 @@ pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, 
             }
         }
     }
-    let mut modules = Vec::new();
+    let mut modules = Modules::default();
     for name in wanted {
         // Only the catalogue can be missing here, and only while the stdlib
         // is being written; the stdlib registry test keeps it present.
@@ -126,9 +139,15 @@ pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, 
             continue;
         };
         let id = sources.add(stdlib::display_name(name), source);
+        if name == stdlib::CATALOGUE {
+            if let Some(table) = catalogue_table::stdlib() {
+                modules.catalogue = Some((table, id));
+                continue;
+            }
+        }
         let (module, mut errs) = parse_module(id, source);
         diagnostics.append(&mut errs);
-        modules.push(module);
+        modules.files.push(module);
     }
     (modules, diagnostics)
 }
@@ -136,9 +155,12 @@ pub fn load_modules(sources: &mut Sources, ast: &ast::File) -> (Vec<ast::File>, 
 /// Checks an already parsed file against already parsed stdlib modules.
 /// A model whose rules found errors is returned as `rejected`, never as
 /// `model`.
-pub fn check_parsed(ast: &ast::File, modules: &[ast::File]) -> Checked {
-    let mut ctx = Ctx::default();
-    for module in modules {
+pub fn check_parsed(ast: &ast::File, modules: &Modules) -> Checked {
+    let mut ctx = Ctx {
+        stdlib_table: modules.catalogue,
+        ..Ctx::default()
+    };
+    for module in &modules.files {
         ctx.collect(module, true);
     }
     ctx.collect(ast, false);
@@ -185,6 +207,9 @@ pub(crate) struct Ctx<'a> {
     lets: HashMap<&'a str, &'a Value>,
     /// Every `class` item, and whether it is the stdlib's.
     all_class_decls: Vec<(&'a Decl, bool)>,
+    /// The stdlib catalogue as a table, when it was read as one (else its
+    /// `class` items are among the declarations above).
+    stdlib_table: Option<(&'static catalogue_table::Table, FileId)>,
     catalogue: Catalogue,
     /// `allow` statements with the span of the block they stand in.
     waivers: Vec<waivers::Allow<'a>>,
