@@ -200,12 +200,12 @@ impl Policies<'_> {
             .iter()
             .map(|(planned, name)| match planned {
                 Planned::Egress(e) => {
-                    let ((client, server), ports) = &self.edges[*e];
-                    egress(plan, name, *client, *server, ports)
+                    let (pair, ports) = &self.edges[*e];
+                    dependency(plan, name, *pair, ports, Side::Egress)
                 }
                 Planned::Ingress(e) => {
-                    let ((client, server), ports) = &self.edges[*e];
-                    ingress(plan, name, *client, *server, ports)
+                    let (pair, ports) = &self.edges[*e];
+                    dependency(plan, name, *pair, ports, Side::Ingress)
                 }
                 Planned::Controller(k) => {
                     let (target, namespaces, ports) = &self.routed[*k];
@@ -217,67 +217,48 @@ impl Policies<'_> {
     }
 }
 
-/// The client's side of a dependency: it may connect.
-fn egress(
-    plan: &Plan<'_>,
-    name: &str,
-    client: ServiceId,
-    server: ServiceId,
-    ports: &BTreeSet<PortKey>,
-) -> Object {
-    let mut to = Map::new();
-    to.insert("podSelector", pods(plan, server));
-    if plan.namespace_of(client) != plan.namespace_of(server) {
-        to.insert(
-            "namespaceSelector",
-            namespace_selector(plan.namespace_of(server)),
-        );
-    }
-    policy(
-        plan,
-        name,
-        Some(client),
-        spec_for(
-            pods(plan, client),
-            "Egress",
-            vec![rule("to", vec![Node::Map(to)], ports)],
-        ),
-    )
-    .note(format!(
-        "`{}` depends on `{}`: it may connect.",
-        plan.service(client).name,
-        plan.service(server).name
-    ))
+/// One side of a dependency: the client's egress (it may connect) or the
+/// server's ingress (the client is let in). Both sides are the same
+/// policy seen from either end: the pods selected, the peer named in the
+/// rule, the policy type and the rule's key swap.
+#[derive(Clone, Copy)]
+enum Side {
+    Egress,
+    Ingress,
 }
 
-/// The server's side of a dependency: the client is let in.
-fn ingress(
+/// The policy of `side` for the dependency of `client` on `server`.
+fn dependency(
     plan: &Plan<'_>,
     name: &str,
-    client: ServiceId,
-    server: ServiceId,
+    (client, server): (ServiceId, ServiceId),
     ports: &BTreeSet<PortKey>,
+    side: Side,
 ) -> Object {
-    let mut from = Map::new();
-    from.insert("podSelector", pods(plan, client));
+    let (selected, peer, kind, key, says) = match side {
+        Side::Egress => (client, server, "Egress", "to", "it may connect"),
+        Side::Ingress => (server, client, "Ingress", "from", "it is let in"),
+    };
+    let mut matching = Map::new();
+    matching.insert("podSelector", pods(plan, peer));
     if plan.namespace_of(client) != plan.namespace_of(server) {
-        from.insert(
+        matching.insert(
             "namespaceSelector",
-            namespace_selector(plan.namespace_of(client)),
+            namespace_selector(plan.namespace_of(peer)),
         );
     }
     policy(
         plan,
         name,
-        Some(server),
+        Some(selected),
         spec_for(
-            pods(plan, server),
-            "Ingress",
-            vec![rule("from", vec![Node::Map(from)], ports)],
+            pods(plan, selected),
+            kind,
+            vec![rule(key, vec![Node::Map(matching)], ports)],
         ),
     )
     .note(format!(
-        "`{}` depends on `{}`: it is let in.",
+        "`{}` depends on `{}`: {says}.",
         plan.service(client).name,
         plan.service(server).name
     ))
